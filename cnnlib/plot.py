@@ -1,0 +1,136 @@
+"""Figures the chapters share: image grids, kernels with their numbers, feature maps.
+
+Every function accepts NumPy arrays or torch tensors, in HWC (NumPy/PIL/OpenCV) or CHW
+(PyTorch) layout, and returns the matplotlib ``Figure`` so a notebook can adjust or save it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
+ArrayLike = np.ndarray | torch.Tensor
+
+
+def to_numpy_image(image: ArrayLike) -> np.ndarray:
+    """Return ``image`` as a NumPy array ready for ``imshow``: (H, W) or (H, W, C).
+
+    A 3-D tensor or array whose first dimension is 1, 3 or 4 and last is not is taken as CHW
+    and moved to HWC; a single channel is squeezed to (H, W).
+    """
+    if isinstance(image, torch.Tensor):
+        image = image.detach().cpu().numpy()
+    image = np.asarray(image)
+    if image.ndim == 3 and image.shape[0] in (1, 3, 4) and image.shape[-1] not in (1, 3, 4):
+        image = image.transpose(1, 2, 0)
+    if image.ndim == 3 and image.shape[-1] == 1:
+        image = image[..., 0]
+    if image.ndim not in (2, 3):
+        raise ValueError(
+            f"Expected one image of shape (H, W), (H, W, C) or (C, H, W); got shape {image.shape}. "
+            "Pass a batch as a list, or index it first (images[0])."
+        )
+    return image
+
+
+def _grid(n: int, ncols: int | None, size: float) -> tuple[Figure, np.ndarray]:
+    ncols = min(n, ncols or n)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.axis("off")
+    return fig, axes.flat[:n]
+
+
+def show_images(
+    images: Sequence[ArrayLike] | ArrayLike,
+    titles: Sequence[str] | None = None,
+    ncols: int | None = None,
+    size: float = 3.0,
+    cmap: str = "gray",
+    vmin: float | None = None,
+    vmax: float | None = None,
+) -> Figure:
+    """Show images side by side, one per axis, without ticks.
+
+    ``images`` is a list of images or a batch tensor (N, C, H, W). Grayscale images use
+    ``cmap``; ``vmin``/``vmax`` fix its range (default: each image's own min and max).
+    """
+    if isinstance(images, (np.ndarray, torch.Tensor)) and images.ndim == 4:
+        images = list(images)
+    if isinstance(images, (np.ndarray, torch.Tensor)):
+        images = [images]
+    if len(images) == 0:
+        raise ValueError("show_images needs at least one image.")
+    if titles is not None and len(titles) != len(images):
+        raise ValueError(f"Got {len(titles)} titles for {len(images)} images; pass one per image.")
+    fig, axes = _grid(len(images), ncols, size)
+    for i, (ax, image) in enumerate(zip(axes, images, strict=True)):
+        ax.imshow(to_numpy_image(image), cmap=cmap, vmin=vmin, vmax=vmax)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if titles is not None:
+            ax.set_title(titles[i])
+    fig.tight_layout()
+    return fig
+
+
+def show_kernel(kernel: ArrayLike, ax: plt.Axes | None = None, title: str | None = None,
+                fmt: str = "{:.2g}") -> plt.Axes:
+    """Draw a 2-D kernel as a diverging heatmap (zero is white) with each weight written in."""
+    k = to_numpy_image(kernel).astype(float)
+    if k.ndim != 2:
+        raise ValueError(f"show_kernel draws one 2-D kernel; got shape {k.shape}.")
+    ax = ax or plt.subplots(figsize=(0.6 * k.shape[1] + 1, 0.6 * k.shape[0] + 1))[1]
+    bound = float(np.abs(k).max()) or 1.0
+    ax.imshow(k, cmap="RdBu_r", vmin=-bound, vmax=bound)
+    if k.size <= 81:  # numbers only where they are legible
+        for (r, c), v in np.ndenumerate(k):
+            ax.text(c, r, fmt.format(v), ha="center", va="center", fontsize=9)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def show_kernels(kernels: Sequence[ArrayLike] | ArrayLike, titles: Sequence[str] | None = None,
+                 ncols: int | None = None, size: float = 2.2) -> Figure:
+    """Draw several 2-D kernels with :func:`show_kernel`, e.g. a conv layer's (out, 1, k, k) weights."""
+    if isinstance(kernels, (np.ndarray, torch.Tensor)):
+        kernels = [k.reshape(k.shape[-2:]) for k in kernels.reshape(-1, *kernels.shape[-2:])]
+    if titles is not None and len(titles) != len(kernels):
+        raise ValueError(f"Got {len(titles)} titles for {len(kernels)} kernels; pass one per kernel.")
+    fig, axes = _grid(len(kernels), ncols, size)
+    for i, (ax, k) in enumerate(zip(axes, kernels, strict=True)):
+        show_kernel(k, ax=ax, title=None if titles is None else titles[i])
+    fig.tight_layout()
+    return fig
+
+
+def show_feature_maps(maps: ArrayLike, ncols: int = 8, size: float = 1.5,
+                      title: str | None = None, cmap: str = "viridis") -> Figure:
+    """Show the channels of one activation (C, H, W), or of the first image of (1, C, H, W)."""
+    if isinstance(maps, torch.Tensor):
+        maps = maps.detach().cpu().numpy()
+    maps = np.asarray(maps)
+    if maps.ndim == 4:
+        if maps.shape[0] != 1:
+            raise ValueError(f"Pass the maps of one image: got a batch of {maps.shape[0]}; index it.")
+        maps = maps[0]
+    if maps.ndim != 3:
+        raise ValueError(f"Expected feature maps of shape (C, H, W); got {maps.shape}.")
+    fig, axes = _grid(len(maps), ncols, size)
+    for i, (ax, m) in enumerate(zip(axes, maps, strict=True)):
+        ax.imshow(m, cmap=cmap)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(str(i), fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
