@@ -11,7 +11,7 @@ NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with nbval_sanitize.cf
 XDIST := -n 2 --dist loadfile
 
 .DEFAULT_GOAL := help
-.PHONY: help install book test test-unit test-notebooks test-site lint execute bench clean
+.PHONY: help install book test test-unit test-notebooks test-site lint execute bench clean vendor-mathjax
 
 help:  ## Show this help
 	@echo "Inside CNNs — make targets:"
@@ -55,3 +55,11 @@ bench: $(STAMP)  ## Time each notebook's execution; writes bench/<mode>.md
 clean:  ## Remove the build, caches and the virtual environment
 	rm -rf _build .pytest_cache .ruff_cache $(VENV) *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+MATHJAX_VERSION := 3.2.2
+vendor-mathjax:  ## (maintainers) Refresh the vendored MathJax in _mathjax/ from npm
+	rm -rf /tmp/cnnlib-mathjax && mkdir -p /tmp/cnnlib-mathjax
+	npm install --prefix /tmp/cnnlib-mathjax --no-audit --no-fund mathjax@$(MATHJAX_VERSION)
+	rm -rf _mathjax/_static/mathjax && mkdir -p _mathjax/_static/mathjax/output/chtml/fonts
+	cp /tmp/cnnlib-mathjax/node_modules/mathjax/es5/tex-mml-chtml.js /tmp/cnnlib-mathjax/node_modules/mathjax/LICENSE _mathjax/_static/mathjax/
+	cp -r /tmp/cnnlib-mathjax/node_modules/mathjax/es5/output/chtml/fonts/woff-v2 _mathjax/_static/mathjax/output/chtml/fonts/

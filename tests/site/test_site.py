@@ -1,0 +1,129 @@
+"""The built website, opened in headless Chromium (Debian's) with no network.
+
+Run after `make book`. Every request that leaves 127.0.0.1 is blocked, so what passes here
+renders offline: each chapter page loads without script errors, its math is typeset by the
+MathJax served from the build, its figures decode, and it links to Colab.
+A screenshot of each chapter lands in _build/screenshots/.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+HTML = ROOT / "_build" / "html"
+SHOTS = ROOT / "_build" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+COLAB = "https://colab.research.google.com/github/inside-cnns/inside-cnns/blob/main/"
+
+
+def chapters() -> list[str]:
+    """Chapter files (e.g. ``book/01_images_as_tensors``) in the order of _toc.yml."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    return [ch["file"] for part in toc["parts"] for ch in part["chapters"]]
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # keep the test output to the point
+        pass
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[str]:
+    if not (HTML / "index.html").is_file():
+        pytest.fail("No built site in _build/html: run `make book` first.")
+    handler = functools.partial(QuietHandler, directory=str(HTML))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is not installed: `apt-get install -y chromium`.")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+
+
+def open_offline(browser, url: str):
+    """Open ``url`` with every non-local request aborted; return (page, blocked, errors)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    blocked: list[str] = []
+    errors: list[str] = []
+
+    def route(r):
+        if r.request.url.startswith("http://127.0.0.1"):
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    response = page.goto(url, wait_until="load")
+    assert response is not None and response.ok, f"{url} answered {response and response.status}"
+    return page, blocked, errors
+
+
+@pytest.mark.parametrize("chapter", chapters())
+def test_chapter_renders_offline_with_math_figures_and_colab_link(site, browser, chapter):
+    page, blocked, errors = open_offline(browser, f"{site}/{chapter}.html")
+    # MathJax typesets asynchronously; wait for it, then count what it left untypeset.
+    page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20000)
+    page.evaluate("MathJax.startup.promise")
+    math = page.evaluate(
+        """() => {
+            const nodes = [...document.querySelectorAll('.math')];
+            return {total: nodes.length,
+                    untypeset: nodes.filter(n => !n.querySelector('mjx-container')).length,
+                    containers: document.querySelectorAll('mjx-container').length};
+        }"""
+    )
+    assert math["containers"] > 0, f"{chapter}: no typeset math on the page"
+    assert math["untypeset"] == 0, f"{chapter}: {math['untypeset']} of {math['total']} formulas untypeset"
+
+    figures = page.evaluate(
+        """() => [...document.querySelectorAll('.cell_output img')]
+                  .map(img => ({src: img.getAttribute('src'), ok: img.complete && img.naturalWidth > 0}))"""
+    )
+    assert figures, f"{chapter}: no figures in the cell outputs"
+    broken = [f["src"] for f in figures if not f["ok"]]
+    assert not broken, f"{chapter}: figures that did not load: {broken}"
+
+    colab = page.locator(f'a[href="{COLAB}{chapter}.ipynb"]')
+    assert colab.count() >= 1, f"{chapter}: no Colab launch link to {COLAB}{chapter}.ipynb"
+    assert not errors, f"{chapter}: script errors: {errors}"
+    needed = [u for u in blocked if u.endswith((".js", ".css", ".woff", ".woff2"))]
+    assert not needed, f"{chapter}: the page asked the network for {needed}"
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{Path(chapter).name}.png"), full_page=False)
+    page.close()
+
+
+def test_home_page_lists_every_chapter(site, browser):
+    page, _, errors = open_offline(browser, f"{site}/book/intro.html")
+    hrefs = page.evaluate("() => [...document.querySelectorAll('nav a')].map(a => a.getAttribute('href'))")
+    for chapter in chapters():
+        name = Path(chapter).name
+        assert any(h and h.rstrip("#").endswith(f"{name}.html") for h in hrefs), f"{name} not in navigation"
+    assert not errors, errors
+    page.close()
