@@ -1,0 +1,111 @@
+"""Animations: a kernel sliding over a padded input, the output filling in cell by cell.
+
+The animation is a matplotlib ``FuncAnimation``; in a notebook, render it to HTML/JavaScript
+with ``IPython.display.HTML(anim.to_jshtml())`` so it plays on a static web page, no kernel
+needed.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.animation import FuncAnimation
+from matplotlib.patches import Rectangle
+
+from cnnlib.shapes import conv_out
+
+# Cell colours (RGB in [0, 1]) of the two grids.
+INPUT = (1.0, 1.0, 1.0)
+PADDING = (0.85, 0.85, 0.85)
+WINDOW = (1.0, 0.6, 0.2)  # the cells the kernel reads in this frame
+OUTPUT_DONE = (0.55, 0.75, 0.95)
+OUTPUT_NOW = WINDOW
+OUTPUT_TODO = (1.0, 1.0, 1.0)
+
+
+def conv_windows(in_size: int, kernel_size: int, stride: int = 1, padding: int = 0,
+                 dilation: int = 1) -> list[list[tuple[int, int]]]:
+    """The input cells each output position reads, in row-major output order.
+
+    Cells are (row, col) in the *padded* input, so padding cells have row or col ``< padding``
+    or ``>= padding + in_size``. There are ``conv_out(...) ** 2`` windows of
+    ``kernel_size ** 2`` cells each; the kernel tap (a, b) of output (i, j) reads cell
+    ``(i*stride + a*dilation, j*stride + b*dilation)``.
+    """
+    out = conv_out(in_size, kernel_size, stride, padding, dilation)  # validates the arguments
+    taps = [(a * dilation, b * dilation) for a in range(kernel_size) for b in range(kernel_size)]
+    return [[(i * stride + da, j * stride + db) for da, db in taps]
+            for i in range(out) for j in range(out)]
+
+
+def _grid_axes(ax: plt.Axes, n: int, title: str) -> None:
+    ax.set_xticks(np.arange(-0.5, n, 1), minor=True)
+    ax.set_yticks(np.arange(-0.5, n, 1), minor=True)
+    ax.grid(which="minor", color="0.3", linewidth=0.8)
+    ax.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
+    ax.set_title(title, fontsize=10)
+
+
+def conv_animation(in_size: int, kernel_size: int, stride: int = 1, padding: int = 0,
+                   dilation: int = 1, interval: int = 700, max_frames: int = 49,
+                   size: float = 3.0, dpi: int = 72) -> FuncAnimation:
+    """Animate a ``kernel_size`` kernel sliding over an ``in_size`` × ``in_size`` input.
+
+    Left: the padded input (padding cells grey, marked 0), the cells the kernel reads in
+    orange and the span of the (dilated) window outlined. Right: the output grid, the
+    current cell in orange and the finished ones in blue. One frame per output position, so
+    ``conv_out(in_size, kernel_size, stride, padding, dilation) ** 2`` frames, at most
+    ``max_frames`` (keeps the embedded HTML small). The figure is closed (not shown by
+    pyplot); render with ``anim.to_jshtml()`` or save with ``anim.save(...)``.
+    """
+    windows = conv_windows(in_size, kernel_size, stride, padding, dilation)
+    if len(windows) > max_frames:
+        raise ValueError(
+            f"This convolution has {len(windows)} output positions, one frame each, more than "
+            f"max_frames={max_frames}; use a smaller input or a larger stride, or raise max_frames."
+        )
+    if interval <= 0 or dpi <= 0 or size <= 0:
+        raise ValueError(f"interval, dpi and size must be positive, got {interval}, {dpi}, {size}.")
+    out = conv_out(in_size, kernel_size, stride, padding, dilation)
+    n = in_size + 2 * padding
+    span = dilation * (kernel_size - 1) + 1
+
+    base = np.empty((n, n, 3))
+    base[:] = PADDING
+    base[padding:padding + in_size, padding:padding + in_size] = INPUT
+
+    ratio = out / n
+    fig, (ax_in, ax_out) = plt.subplots(1, 2, figsize=(size * (1 + max(ratio, 0.4)) + 0.4, size),
+                                        dpi=dpi, width_ratios=[1, max(ratio, 0.4)])
+    image_in = ax_in.imshow(base, interpolation="nearest")
+    image_out = ax_out.imshow(np.ones((out, out, 3)), interpolation="nearest")
+    if n <= 12:  # mark padding cells with their value, where legible
+        for r in range(n):
+            for c in range(n):
+                if not (padding <= r < padding + in_size and padding <= c < padding + in_size):
+                    ax_in.text(c, r, "0", ha="center", va="center", fontsize=8, color="0.45")
+    _grid_axes(ax_in, n, f"input {in_size}×{in_size}, padding {padding}")
+    _grid_axes(ax_out, out, f"output {out}×{out}")
+    outline = Rectangle((-0.5, -0.5), span, span, fill=False, edgecolor="C3", linewidth=2)
+    ax_in.add_patch(outline)
+    fig.suptitle(f"kernel {kernel_size}×{kernel_size}, stride {stride}, dilation {dilation}",
+                 fontsize=10)
+    fig.tight_layout()
+
+    def draw(frame: int) -> list:
+        cells = base.copy()
+        for r, c in windows[frame]:
+            cells[r, c] = WINDOW
+        image_in.set_data(cells)
+        row0, col0 = windows[frame][0]
+        outline.set_xy((col0 - 0.5, row0 - 0.5))
+        done = np.empty((out * out, 3))
+        done[:frame] = OUTPUT_DONE
+        done[frame] = OUTPUT_NOW
+        done[frame + 1:] = OUTPUT_TODO
+        image_out.set_data(done.reshape(out, out, 3))
+        return [image_in, image_out, outline]
+
+    anim = FuncAnimation(fig, draw, frames=len(windows), interval=interval, blit=False)
+    plt.close(fig)  # the notebook shows the animation, not a static copy of the figure
+    return anim
