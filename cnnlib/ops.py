@@ -1,0 +1,194 @@
+"""Convolution and pooling from scratch, with the semantics of ``torch.nn.functional``.
+
+Every op follows the same three steps:
+
+1. pad the input (zeros for convolution and average pooling, ``-inf`` for max pooling);
+2. cut it into sliding windows with ``Tensor.unfold``, a strided *view* of shape
+   (N, C, H_out, W_out, kH, kW): no pixel is copied and no convolution routine is called;
+3. reduce every window: a weighted sum with the kernel (``einsum``) for :func:`conv2d`,
+   the maximum or the mean for the pooling ops.
+
+Only differentiable tensor operations are used, so autograd supplies the gradients. The
+results, shapes and gradients equal ``F.conv2d``, ``F.max_pool2d`` and ``F.avg_pool2d``
+(tests/unit/test_ops.py checks this on many random configurations).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from cnnlib.shapes import conv_out
+
+IntOrPair = int | tuple[int, int]
+Pads = tuple[int, int, int, int]  # (top, bottom, left, right)
+
+
+def _pair(name: str, value: IntOrPair, minimum: int) -> tuple[int, int]:
+    """``value`` as (height, width) ints, each >= ``minimum``."""
+    pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, int) or v < minimum for v in pair):
+        raise ValueError(
+            f"{name} must be an int >= {minimum} or a pair (height, width) of such ints, got {value!r}."
+        )
+    return pair
+
+
+def _batched(x: torch.Tensor, op: str) -> tuple[torch.Tensor, bool]:
+    """(x as (N, C, H, W), whether it was one unbatched (C, H, W) image)."""
+    if not isinstance(x, torch.Tensor) or x.dim() not in (3, 4):
+        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ValueError(
+            f"{op} expects x of shape (N, C, H, W), or (C, H, W) for one image; got {shape}. "
+            "Add the missing dimensions, e.g. x[None, None] for one grayscale (H, W) image."
+        )
+    return (x.unsqueeze(0), True) if x.dim() == 3 else (x, False)
+
+
+def _check_fits(x: torch.Tensor, kernel_size: tuple[int, int], stride: tuple[int, int],
+                padding: tuple[int, int], dilation: tuple[int, int]) -> None:
+    """Raise ValueError (from conv_out) if the window does not fit the padded input."""
+    for axis in range(2):
+        conv_out(x.shape[2 + axis], kernel_size[axis], stride[axis], padding[axis], dilation[axis])
+
+
+def _windows(x: torch.Tensor, kernel_size: tuple[int, int], stride: tuple[int, int],
+             dilation: tuple[int, int]) -> torch.Tensor:
+    """All sliding windows of an already padded (N, C, H, W) input: a view (N, C, H_out, W_out, kH, kW).
+
+    ``unfold(dim, span, step)`` slides a window of ``span`` pixels with step ``stride`` along
+    one axis; a dilated kernel spans ``dilation*(k-1) + 1`` pixels and keeps every
+    ``dilation``-th of them.
+    """
+    (kh, kw), (sh, sw), (dh, dw) = kernel_size, stride, dilation
+    windows = x.unfold(2, dh * (kh - 1) + 1, sh).unfold(3, dw * (kw - 1) + 1, sw)
+    return windows[..., ::dh, ::dw]
+
+
+def _conv_padding(padding: IntOrPair | str, kernel_size: tuple[int, int], stride: tuple[int, int],
+                  dilation: tuple[int, int]) -> Pads:
+    """Padding on each side (top, bottom, left, right) for an int, a pair, 'valid' or 'same'."""
+    if padding == "valid":
+        return (0, 0, 0, 0)
+    if padding == "same":
+        if stride != (1, 1):
+            raise ValueError(
+                f"padding='same' needs stride=1 (got stride={stride}): with a larger stride the "
+                "output cannot have the input's size. Pass the padding as an int instead."
+            )
+        # As torch: the total padding is dilation*(k-1); an odd total puts the extra pixel last.
+        (th, tw) = (d * (k - 1) for d, k in zip(dilation, kernel_size, strict=True))
+        return (th // 2, th - th // 2, tw // 2, tw - tw // 2)
+    if isinstance(padding, str):
+        raise ValueError(f"padding must be 'valid', 'same', an int or a pair of ints, got {padding!r}.")
+    ph, pw = _pair("padding", padding, 0)
+    return (ph, ph, pw, pw)
+
+
+def conv2d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
+           stride: IntOrPair = 1, padding: IntOrPair | str = 0, dilation: IntOrPair = 1,
+           groups: int = 1) -> torch.Tensor:
+    """2-D convolution (cross-correlation, as in every deep learning library), like ``F.conv2d``.
+
+    Args:
+        x: input of shape (N, C_in, H, W), or (C_in, H, W) for one image.
+        weight: kernels of shape (C_out, C_in // groups, kH, kW).
+        bias: optional (C_out,) added to each output channel.
+        stride, dilation: int or (height, width) pair, >= 1.
+        padding: zeros added on each side: int, (height, width) pair, ``"valid"`` (none) or
+            ``"same"`` (output as large as the input; needs stride 1).
+        groups: split the channels into ``groups`` independent convolutions; ``groups=C_in``
+            with one kernel per channel is a depthwise convolution.
+
+    Returns:
+        (N, C_out, H_out, W_out), or (C_out, H_out, W_out) for an unbatched ``x``, where
+        ``H_out = conv_out(H, kH, stride, padding, dilation)``.
+    """
+    x4, unbatched = _batched(x, "conv2d")
+    if not isinstance(weight, torch.Tensor) or weight.dim() != 4:
+        shape = tuple(weight.shape) if isinstance(weight, torch.Tensor) else type(weight).__name__
+        raise ValueError(
+            f"weight must have shape (C_out, C_in // groups, kH, kW), got {shape}; "
+            "reshape one 2-D kernel k with k[None, None]."
+        )
+    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
+        raise ValueError(f"groups must be an int >= 1, got {groups!r}.")
+    out_channels, in_per_group, kh, kw = weight.shape
+    in_channels = x4.shape[1]
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(
+            f"groups={groups} must divide both the input channels ({in_channels}) and the output "
+            f"channels ({out_channels}, weight.shape[0]); choose groups among their common divisors."
+        )
+    if in_channels != in_per_group * groups:
+        raise ValueError(
+            f"x has {in_channels} channels but weight {tuple(weight.shape)} with groups={groups} "
+            f"expects {in_per_group * groups} (weight.shape[1] * groups); give weight the shape "
+            f"({out_channels}, {in_channels // groups}, {kh}, {kw}) or x {in_per_group * groups} channels."
+        )
+    if bias is not None and tuple(bias.shape) != (out_channels,):
+        raise ValueError(
+            f"bias must have shape ({out_channels},), one value per output channel; got {tuple(bias.shape)}."
+        )
+    stride = _pair("stride", stride, 1)
+    dilation = _pair("dilation", dilation, 1)
+    top, bottom, left, right = _conv_padding(padding, (kh, kw), stride, dilation)
+    if padding != "same":  # 'same' always fits; the others pad both sides alike
+        _check_fits(x4, (kh, kw), stride, (top, left), dilation)
+
+    windows = _windows(F.pad(x4, (left, right, top, bottom)), (kh, kw), stride, dilation)
+    windows = windows.unflatten(1, (groups, in_per_group))  # (N, G, C_in/G, H_out, W_out, kH, kW)
+    kernels = weight.unflatten(0, (groups, out_channels // groups))  # (G, C_out/G, C_in/G, kH, kW)
+    # Each output pixel: sum over the group's input channels and the kernel's rows and columns.
+    out = torch.einsum("ngcyxij,gocij->ngoyx", windows, kernels).flatten(1, 2)
+    if bias is not None:
+        out = out + bias.view(1, -1, 1, 1)
+    return out[0] if unbatched else out
+
+
+def _pool_args(kernel_size: IntOrPair, stride: IntOrPair | None,
+               padding: IntOrPair) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+    kernel = _pair("kernel_size", kernel_size, 1)
+    steps = kernel if stride is None else _pair("stride", stride, 1)
+    pads = _pair("padding", padding, 0)
+    if pads[0] > kernel[0] // 2 or pads[1] > kernel[1] // 2:
+        raise ValueError(
+            f"padding={padding!r} is more than half of kernel_size={kernel_size!r}, so some windows "
+            f"would hold only padding; use padding <= kernel_size // 2 = {(kernel[0] // 2, kernel[1] // 2)} "
+            "(torch has the same rule)."
+        )
+    return kernel, steps, pads
+
+
+def _pool_windows(x: torch.Tensor, kernel_size: IntOrPair, stride: IntOrPair | None,
+                  padding: IntOrPair, op: str, fill: float) -> tuple[torch.Tensor, bool]:
+    x4, unbatched = _batched(x, op)
+    kernel, steps, (ph, pw) = _pool_args(kernel_size, stride, padding)
+    _check_fits(x4, kernel, steps, (ph, pw), (1, 1))
+    padded = F.pad(x4, (pw, pw, ph, ph), value=fill)
+    return _windows(padded, kernel, steps, (1, 1)), unbatched
+
+
+def max_pool2d(x: torch.Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None,
+               padding: IntOrPair = 0) -> torch.Tensor:
+    """Maximum of each window, like ``F.max_pool2d`` (stride defaults to ``kernel_size``).
+
+    The padding is ``-inf``, so it never wins. As in torch, the gradient of each output flows
+    to one input: the first maximum of its window in row-major order.
+    """
+    windows, unbatched = _pool_windows(x, kernel_size, stride, padding, "max_pool2d", float("-inf"))
+    windows = windows.flatten(-2)  # (N, C, H_out, W_out, kH*kW)
+    out = windows.gather(-1, windows.argmax(-1, keepdim=True)).squeeze(-1)
+    return out[0] if unbatched else out
+
+
+def avg_pool2d(x: torch.Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None,
+               padding: IntOrPair = 0) -> torch.Tensor:
+    """Mean of each window, like ``F.avg_pool2d`` (stride defaults to ``kernel_size``).
+
+    The zero padding counts in the mean (torch's default ``count_include_pad=True``): every
+    window is divided by kH*kW.
+    """
+    windows, unbatched = _pool_windows(x, kernel_size, stride, padding, "avg_pool2d", 0.0)
+    out = windows.mean(dim=(-2, -1))
+    return out[0] if unbatched else out
