@@ -134,3 +134,53 @@ def show_feature_maps(maps: ArrayLike, ncols: int = 8, size: float = 1.5,
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def plot_history(history, smooth: int = 20, size: float = 3.6) -> Figure:
+    """Three panels of a training run (a :class:`cnnlib.train.History` or anything with its fields):
+    the loss of every batch (faint) with a ``smooth``-batch moving average and the validation
+    loss at each epoch's end; the learning rate of every batch; the validation accuracy per epoch."""
+    losses = np.asarray(history.batch_loss, dtype=float)
+    if losses.size == 0 or len(history.valid_accuracy) == 0:
+        raise ValueError("The history is empty: train for at least one epoch before plotting it.")
+    per_epoch = losses.size // len(history.valid_accuracy)
+    epoch_ends = per_epoch * np.arange(1, len(history.valid_accuracy) + 1)
+    fig, (ax_loss, ax_lr, ax_acc) = plt.subplots(1, 3, figsize=(3 * size, size * 0.8))
+    ax_loss.plot(losses, color="C0", alpha=0.3, lw=0.8, label="batch")
+    if smooth > 1 and losses.size >= smooth:
+        ma = np.convolve(losses, np.ones(smooth) / smooth, mode="valid")
+        ax_loss.plot(np.arange(smooth - 1, losses.size), ma, color="C0", label=f"mean of {smooth}")
+    ax_loss.plot(epoch_ends, history.valid_loss, "o-", color="C1", label="valid (epoch end)")
+    ax_loss.set(xlabel="batch", ylabel="loss", yscale="log", title="loss")
+    ax_loss.legend(fontsize=8)
+    ax_lr.plot(history.batch_lr, color="C2")
+    ax_lr.set(xlabel="batch", ylabel="learning rate", title="learning-rate schedule")
+    ax_acc.plot(np.arange(1, len(history.valid_accuracy) + 1), 100 * np.asarray(history.valid_accuracy),
+                "o-", color="C3")
+    ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title="validation accuracy")
+    ax_acc.xaxis.get_major_locator().set_params(integer=True)
+    fig.tight_layout()
+    return fig
+
+
+def show_confusion_matrix(cm: ArrayLike, classes: Sequence[str], size: float = 5.0,
+                          title: str | None = None) -> Figure:
+    """Draw a confusion matrix (rows: true class, columns: predicted) with its counts written in.
+
+    The diagonal (correct answers) is greyed so the colour scale shows the mistakes."""
+    cm = np.asarray(cm.detach().cpu() if isinstance(cm, torch.Tensor) else cm)
+    if cm.ndim != 2 or cm.shape[0] != cm.shape[1] or cm.shape[0] != len(classes):
+        raise ValueError(f"Expected a square ({len(classes)}, {len(classes)}) matrix for {len(classes)} "
+                         f"classes; got shape {cm.shape}.")
+    errors = np.ma.masked_array(cm, mask=np.eye(len(cm), dtype=bool))
+    fig, ax = plt.subplots(figsize=(size, size))
+    ax.imshow(np.eye(len(cm)), cmap="Greys", vmin=0, vmax=4)
+    ax.imshow(errors, cmap="Reds", vmin=0, vmax=max(int(errors.max() or 1), 1))
+    for (r, c), v in np.ndenumerate(cm):
+        ax.text(c, r, str(int(v)), ha="center", va="center", fontsize=8)
+    ax.set(xticks=range(len(classes)), yticks=range(len(classes)), xticklabels=classes,
+           yticklabels=classes, xlabel="predicted", ylabel="true")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
