@@ -184,3 +184,35 @@ def show_confusion_matrix(cm: ArrayLike, classes: Sequence[str], size: float = 5
         ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def show_kernel_effects(kernels: Sequence[ArrayLike | None], images: Sequence[ArrayLike],
+                        titles: Sequence[str] | None = None, ncols: int = 3, size: float = 2.4,
+                        cmap: str = "gray", vmin: float | None = None, vmax: float | None = None) -> Figure:
+    """Each 2-D kernel (drawn by :func:`show_kernel`) beside the image it produced, ``ncols`` pairs a row.
+
+    Weights are written in for kernels up to 5×5 (larger ones show colours only). A ``None``
+    kernel leaves its slot empty, for an image no single kernel made (a gradient magnitude,
+    say). ``cmap``, ``vmin`` and ``vmax`` apply to grayscale images as in ``imshow``.
+    """
+    if len(kernels) != len(images) or (titles is not None and len(titles) != len(images)):
+        raise ValueError(
+            f"Got {len(kernels)} kernels, {len(images)} images and "
+            f"{'no' if titles is None else len(titles)} titles; pass one kernel (or None) and one "
+            "title per image."
+        )
+    ncols = min(len(images), ncols)
+    nrows = -(-len(images) // ncols)
+    fig, axes = plt.subplots(nrows, 2 * ncols, figsize=(1.5 * size * ncols, size * nrows),
+                             gridspec_kw={"width_ratios": [1, 2] * ncols}, squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for i, (kernel, image) in enumerate(zip(kernels, images, strict=True)):
+        kernel_ax, image_ax = axes[i // ncols, 2 * (i % ncols)], axes[i // ncols, 2 * (i % ncols) + 1]
+        if kernel is not None:
+            show_kernel(kernel, ax=kernel_ax, fmt="{:.2g}" if max(kernel.shape[-2:]) <= 5 else "")
+        image_ax.imshow(to_numpy_image(image), cmap=cmap, vmin=vmin, vmax=vmax)
+        if titles is not None:
+            image_ax.set_title(titles[i])
+    fig.tight_layout()
+    return fig
