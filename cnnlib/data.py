@@ -277,7 +277,7 @@ def sample_image(name: str) -> np.ndarray:
         from PIL import Image
 
         with cbook.get_sample_data(MATPLOTLIB_PHOTOS[name]) as f, Image.open(f) as im:
-            return np.asarray(im.convert("RGB"))
+            return np.array(im.convert("RGB"))  # a writable copy, like skimage's arrays
     known = ", ".join(SKIMAGE_PHOTOS + tuple(MATPLOTLIB_PHOTOS))
     raise ValueError(f"Unknown sample image {name!r}; choose one of: {known}.")
 
