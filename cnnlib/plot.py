@@ -176,8 +176,10 @@ def show_confusion_matrix(cm: ArrayLike, classes: Sequence[str], size: float = 5
     fig, ax = plt.subplots(figsize=(size, size))
     ax.imshow(np.eye(len(cm)), cmap="Greys", vmin=0, vmax=4)
     ax.imshow(errors, cmap="Reds", vmin=0, vmax=max(int(errors.max() or 1), 1))
+    dark = 0.6 * max(int(errors.max() or 1), 1)  # write on dark red cells in white
     for (r, c), v in np.ndenumerate(cm):
-        ax.text(c, r, str(int(v)), ha="center", va="center", fontsize=8)
+        ax.text(c, r, str(int(v)), ha="center", va="center", fontsize=8,
+                color="white" if r != c and v > dark else "black")
     ax.set(xticks=range(len(classes)), yticks=range(len(classes)), xticklabels=classes,
            yticklabels=classes, xlabel="predicted", ylabel="true")
     if title:

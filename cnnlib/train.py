@@ -6,13 +6,15 @@ train loss, validation loss, accuracy and seconds of every epoch. Progress is on
 per epoch, so a notebook's stored output reads the same in Jupyter and on the website.
 
 :func:`tensor_loaders` turns :class:`cnnlib.data.ImageSet` s (uint8 images) into DataLoaders
-of normalised float tensors, which also work inside a fastai ``DataLoaders``.
+of normalised float tensors, which also work inside a fastai ``DataLoaders``; :func:`subset`
+picks classes or a random sample of an ImageSet; :func:`random_shift` and :class:`Augmented`
+add data augmentation (random shifts) to a training loader.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sized
+from collections.abc import Callable, Iterator, Sized
 from dataclasses import dataclass, field
 
 import torch
@@ -185,6 +187,42 @@ def tensor_loaders(
         return DataLoader(ds, sampler=BatchSampler(order, batch_size, drop_last=False), batch_size=None)
 
     return loader(train, True), loader(valid, False)
+
+
+def random_shift(x: torch.Tensor, max_shift: int = 2, fill: float | None = None) -> torch.Tensor:
+    """Move each image of a batch (N, C, H, W) by its own random whole-pixel offset, up to
+    ``max_shift`` pixels up/down and left/right; pixels moved in from outside get ``fill``
+    (default: the batch's smallest value, the background of normalised digits). Data
+    augmentation: the network sees every training image at many positions."""
+    if x.ndim != 4:
+        raise ValueError(f"random_shift expects a batch of shape (N, C, H, W), got {tuple(x.shape)}.")
+    if not isinstance(max_shift, int) or max_shift < 0:
+        raise ValueError(f"max_shift must be a non-negative int, got {max_shift!r}.")
+    n, c, h, w = x.shape
+    m = max_shift
+    padded = nn.functional.pad(x, (m, m, m, m), value=x.min().item() if fill is None else fill)
+    dy, dx = torch.randint(0, 2 * m + 1, (2, n, 1), device=x.device)  # top-left corner of each crop
+    rows = (dy + torch.arange(h, device=x.device))[:, None, :, None]
+    cols = (dx + torch.arange(w, device=x.device))[:, None, None, :]
+    batch = torch.arange(n, device=x.device)[:, None, None, None]
+    channel = torch.arange(c, device=x.device)[None, :, None, None]
+    return padded[batch, channel, rows, cols]  # one H x W crop per image, in one indexing operation
+
+
+class Augmented:
+    """Wrap a loader of (x, y) batches so that every batch it yields is ``(transform(x), y)``,
+    e.g. ``Augmented(train_dl, random_shift)``. It has the loader's length, so :func:`fit`
+    and ``OneCycleLR``'s ``total_steps`` work as with the loader itself."""
+
+    def __init__(self, loader: DataLoader, transform: Callable[[torch.Tensor], torch.Tensor]) -> None:
+        self.loader, self.transform = loader, transform
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        for x, y in self.loader:
+            yield self.transform(x), y
 
 
 def subset(s: ImageSet, labels: list[int] | None = None, n: int | None = None, seed: int = 0) -> ImageSet:

@@ -175,3 +175,42 @@ def test_plot_history_draws_three_panels_and_rejects_an_empty_history():
     assert len(fig.axes) == 3
     with pytest.raises(ValueError, match="empty"):
         plot.plot_history(train.History())
+
+
+def test_random_shift_moves_each_image_by_its_own_offset_within_bounds():
+    torch.manual_seed(0)
+    x = torch.zeros(64, 2, 9, 9)
+    x[:, :, 4, 4] = 1.0  # one bright pixel in the centre of both channels
+    shifted = train.random_shift(x, max_shift=2, fill=0.0)
+    assert shifted.shape == x.shape
+    where = [torch.nonzero(img[0]).flatten().tolist() for img in shifted]
+    assert all(len(p) == 2 and 2 <= p[0] <= 6 and 2 <= p[1] <= 6 for p in where)  # moved by <= 2
+    assert len({tuple(p) for p in where}) > 10  # different offsets for different images
+    assert torch.equal(shifted[:, 0], shifted[:, 1])  # the channels of one image move together
+    assert torch.equal(train.random_shift(x, max_shift=0), x)
+
+
+def test_random_shift_matches_a_padded_crop_and_fills_with_the_background():
+    torch.manual_seed(1)
+    x = torch.rand(5, 1, 6, 6) + 1.0
+    shifted = train.random_shift(x, max_shift=1)
+    padded = F.pad(x, (1, 1, 1, 1), value=x.min().item())
+    for img, pad in zip(shifted, padded, strict=True):
+        crops = [pad[:, r:r + 6, c:c + 6] for r in range(3) for c in range(3)]
+        assert any(torch.equal(img, crop) for crop in crops)
+    with pytest.raises(ValueError, match="N, C, H, W"):
+        train.random_shift(torch.zeros(6, 6))
+    with pytest.raises(ValueError, match="max_shift"):
+        train.random_shift(x, max_shift=-1)
+
+
+def test_augmented_applies_the_transform_and_keeps_the_length():
+    dl = DataLoader(blobs(40), batch_size=10)
+    aug = train.Augmented(dl, lambda x: -x)
+    assert len(aug) == 4
+    for (xa, ya), (x, y) in zip(aug, dl, strict=True):
+        assert torch.equal(xa, -x) and torch.equal(ya, y)
+    model = nn.Linear(2, 2)
+    history = train.fit(model, aug, dl, epochs=1, opt=torch.optim.SGD(model.parameters(), lr=0.1),
+                        progress=False)
+    assert len(history.batch_loss) == 4
