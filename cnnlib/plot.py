@@ -99,7 +99,7 @@ def show_kernel(kernel: ArrayLike, ax: plt.Axes | None = None, title: str | None
 
 
 def show_kernels(kernels: Sequence[ArrayLike] | ArrayLike, titles: Sequence[str] | None = None,
-                 ncols: int | None = None, size: float = 2.2) -> Figure:
+                 ncols: int | None = None, size: float = 2.2, fmt: str = "{:.2g}") -> Figure:
     """Draw several 2-D kernels with :func:`show_kernel`, e.g. a conv layer's (out, 1, k, k) weights."""
     if isinstance(kernels, (np.ndarray, torch.Tensor)):
         kernels = [k.reshape(k.shape[-2:]) for k in kernels.reshape(-1, *kernels.shape[-2:])]
@@ -107,7 +107,7 @@ def show_kernels(kernels: Sequence[ArrayLike] | ArrayLike, titles: Sequence[str]
         raise ValueError(f"Got {len(titles)} titles for {len(kernels)} kernels; pass one per kernel.")
     fig, axes = _grid(len(kernels), ncols, size)
     for i, (ax, k) in enumerate(zip(axes, kernels, strict=True)):
-        show_kernel(k, ax=ax, title=None if titles is None else titles[i])
+        show_kernel(k, ax=ax, title=None if titles is None else titles[i], fmt=fmt)
     fig.tight_layout()
     return fig
 
