@@ -38,13 +38,13 @@ lint: $(STAMP)  ## ruff on code and notebooks, actionlint on the workflows
 	$(VENV)/bin/actionlint .github/workflows/*.yml
 
 test-unit: $(STAMP)  ## cnnlib's unit tests
-	$(PY) -m pytest -q tests/unit
+	$(PY) -m pytest -q -p no:cacheprovider tests/unit
 
 test-notebooks: $(STAMP)  ## Execute every notebook under nbval and compare checked outputs
 	$(PY) -m pytest -q $(NBVAL) $(XDIST) -p no:cacheprovider book/
 
 test-site: $(STAMP)  ## Open the built site in headless Chromium (needs `make book` first)
-	$(PY) -m pytest -q tests/site
+	$(PY) -m pytest -q -p no:cacheprovider tests/site
 
 execute: $(STAMP)  ## Re-run notebooks in place to refresh their stored outputs
 	$(PY) scripts/run_notebooks.py --inplace $(NB)

@@ -7,6 +7,8 @@ needed.
 
 from __future__ import annotations
 
+import re
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.animation import FuncAnimation
@@ -109,3 +111,35 @@ def conv_animation(in_size: int, kernel_size: int, stride: int = 1, padding: int
     anim = FuncAnimation(fig, draw, frames=len(windows), interval=interval, blit=False)
     plt.close(fig)  # the notebook shows the animation, not a static copy of the figure
     return anim
+
+
+# matplotlib's HTML player draws its buttons with Font Awesome 4 icons loaded from a CDN, which
+# leaves them blank offline (and in any page that blocks the CDN). Plain Unicode glyphs need
+# no font download, so the player works on the static site, offline, and in Colab alike.
+_PLAYER_ICONS = {
+    '<i class="fa fa-play fa-flip-horizontal"></i>': "&#9664;",  # play backwards
+    '<i class="fa fa-fast-backward"></i>': "|&#9664;&#9664;",
+    '<i class="fa fa-step-backward"></i>': "|&#9664;",
+    '<i class="fa fa-pause"></i>': "&#10074;&#10074;",
+    '<i class="fa fa-play"></i>': "&#9654;",
+    '<i class="fa fa-step-forward"></i>': "&#9654;|",
+    '<i class="fa fa-fast-forward"></i>': "&#9654;&#9654;|",
+    '<i class="fa fa-minus"></i>': "&minus;",
+    '<i class="fa fa-plus"></i>': "+",
+}
+
+
+def to_html(anim: FuncAnimation, **kwargs) -> str:
+    """``anim.to_jshtml(**kwargs)`` with a self-contained player: no CDN stylesheet, text buttons.
+
+    Show it with ``IPython.display.HTML(to_html(anim))``; the page plays with no kernel and no
+    network.
+    """
+    html = anim.to_jshtml(**kwargs)
+    html = re.sub(r'<link rel="stylesheet"\s+href="https://maxcdn\.bootstrapcdn\.com/font-awesome[^"]*">',
+                  "", html)
+    for icon, glyph in _PLAYER_ICONS.items():
+        html = html.replace(icon, glyph)
+    if "fa fa-" in html or "://" in html.split("<script", 1)[0]:
+        raise RuntimeError("matplotlib's player template changed: update cnnlib.animate.to_html.")
+    return html

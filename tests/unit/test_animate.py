@@ -4,6 +4,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import re  # noqa: E402
+
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
@@ -105,3 +107,12 @@ def test_jshtml_embeds_every_frame():
 def test_bad_arguments_raise_value_error_that_says_what_to_change(kwargs, words):
     with pytest.raises(ValueError, match=words):
         animate.conv_animation(**kwargs)
+
+
+def test_to_html_player_needs_no_network_and_keeps_every_frame():
+    anim = animate.conv_animation(in_size=4, kernel_size=3, stride=1, padding=0)
+    html = animate.to_html(anim, default_mode="once")
+    assert "fa fa-" not in html and "bootstrapcdn" not in html
+    assert not re.search(r"(src|href)=\"https?://", html)
+    assert html.count("&#9654;") >= 2  # the play and step-forward buttons
+    assert html.count("data:image/png;base64") == 4  # conv_out(4, 3) ** 2 frames
