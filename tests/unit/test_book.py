@@ -1,0 +1,67 @@
+"""The book's own rules, checked on every committed chapter notebook."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
+CHAPTERS = [ROOT / f"{ch['file']}.ipynb" for part in TOC["parts"] for ch in part["chapters"]]
+SETUP = '%pip install -q "cnnlib[book] @ git+https://github.com/inside-cnns/inside-cnns"'
+MACHINE_PATH = re.compile(r"(/root/|/work/|/tmp/|/home/)\w")
+
+
+def code_cells(path: Path) -> list[dict]:
+    return [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+
+
+def text_outputs(cell: dict) -> str:
+    """The text of a cell's outputs, images left out (base64 can spell anything)."""
+    parts = []
+    for out in cell.get("outputs", []):
+        parts.append("".join(out.get("text", "")))
+        for mime, value in out.get("data", {}).items():
+            if mime.startswith("text/") or mime == "application/javascript":
+                parts.append("".join(value))
+        parts.append("".join(out.get("traceback", [])))
+    return "\n".join(parts)
+
+
+def test_every_notebook_in_book_is_in_the_toc():
+    assert sorted(CHAPTERS) == sorted((ROOT / "book").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_first_code_cell_installs_cnnlib_only_when_missing(path):
+    first = "".join(code_cells(path)[0]["source"])
+    assert "import cnnlib" in first and "except ImportError:" in first and SETUP in first
+    assert "config.seed_everything(" in first
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_stored_outputs_are_complete_and_clean(path):
+    cells = code_cells(path)
+    assert all(c["execution_count"] is not None for c in cells), "a code cell was never executed"
+    assert not [o for c in cells for o in c["outputs"] if o["output_type"] == "error"]
+    leaks = [m.group(0) for c in cells if (m := MACHINE_PATH.search(text_outputs(c)))]
+    assert not leaks, f"machine paths in outputs: {leaks}"
+    assert any(c["outputs"] and "NBVAL_CHECK_OUTPUT" in "".join(c["source"]) for c in cells)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_has_exercises_with_collapsed_solutions_and_a_summary(path):
+    nb = json.loads(path.read_text())
+    headings = [line for c in nb["cells"] if c["cell_type"] == "markdown"
+                for line in "".join(c["source"]).splitlines() if line.startswith("## ")]
+    assert "## Exercises" in headings and "## Summary" in headings
+    solutions = [c for c in code_cells(path) if "hide-input" in c.get("metadata", {}).get("tags", [])]
+    assert len(solutions) >= 3
+    assert "learning goals" in "".join(nb["cells"][0]["source"]).lower()
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_notebook_stays_small_enough_for_the_site(path):
+    assert path.stat().st_size < 3 * 1024 * 1024
