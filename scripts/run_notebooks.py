@@ -11,6 +11,7 @@ notebook, without touching the notebooks.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
 import time
@@ -36,8 +37,6 @@ def execute(path: Path, timeout: int) -> tuple[nbformat.NotebookNode, float]:
 def machine() -> str:
     if torch.cuda.is_available():
         return torch.cuda.get_device_name(0)
-    import os
-
     return f"CPU, {os.cpu_count()} cores ({platform.machine()})"
 
 
