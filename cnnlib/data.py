@@ -156,7 +156,7 @@ def _download(name: str, dest: Path) -> None:
     os.replace(tmp.name, dest)
 
 
-def path(name: str, download: bool = True) -> Path:
+def fetch(name: str, download: bool = True) -> Path:
     """Return the verified local path of data file ``name`` (a key of :data:`FILES`).
 
     Downloads into :func:`cache_dir` when no local copy exists and ``download`` is true.
@@ -198,8 +198,8 @@ def mnist(split: str = "train") -> ImageSet:
     """Full MNIST: 60,000 training or 10,000 test digits, uint8 (N, 1, 28, 28), labels 0-9."""
     _check_split(split)
     prefix = "train" if split == "train" else "t10k"
-    images = _read_idx(path(f"mnist/{prefix}-images-idx3-ubyte.gz"))
-    labels = _read_idx(path(f"mnist/{prefix}-labels-idx1-ubyte.gz"))
+    images = _read_idx(fetch(f"mnist/{prefix}-images-idx3-ubyte.gz"))
+    labels = _read_idx(fetch(f"mnist/{prefix}-labels-idx1-ubyte.gz"))
     return ImageSet(
         images=torch.from_numpy(images.copy()).unsqueeze(1),
         labels=torch.from_numpy(labels.astype(np.int64)),
@@ -216,7 +216,7 @@ def cifar10_subset(split: str = "train") -> ImageSet:
 
     _check_split(split)
     images, labels = [], []
-    with zipfile.ZipFile(path("cifar10/cifar10_jpg_train500x10_test100x10.zip")) as zf:
+    with zipfile.ZipFile(fetch("cifar10/cifar10_jpg_train500x10_test100x10.zip")) as zf:
         names = sorted(n for n in zf.namelist() if n.startswith(f"{split}/") and n.endswith(".jpg"))
         for name in names:
             label = CIFAR10_CLASSES.index(name.split("/")[1])
@@ -230,12 +230,38 @@ def cifar10_subset(split: str = "train") -> ImageSet:
     )
 
 
+def subset(s: ImageSet, labels: list[int] | None = None, n: int | None = None, seed: int = 0) -> ImageSet:
+    """Keep only the samples whose label is in ``labels`` (relabelled 0, 1, ... in that order),
+    then, if ``n`` is given, a random ``n`` of them (seeded). E.g. MNIST 3s vs 7s:
+    ``subset(mnist("train"), labels=[3, 7])`` has labels 0 (a 3) and 1 (a 7)."""
+    images, targets, classes = s.images, s.labels, s.classes
+    if labels is not None:
+        unknown = [c for c in labels if isinstance(c, bool) or not isinstance(c, int)
+                   or not 0 <= c < len(s.classes)]
+        if not labels or unknown:
+            raise ValueError(f"labels must be a non-empty list of class indices in 0..{len(s.classes) - 1}, "
+                             f"got {labels}.")
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"labels must not repeat a class, got {labels}.")
+        keep = torch.isin(targets, torch.tensor(labels))
+        new_label = torch.full((len(s.classes),), -1, dtype=torch.int64)
+        new_label[torch.tensor(labels)] = torch.arange(len(labels))  # old label -> position in labels
+        images, targets = images[keep], new_label[targets[keep]]
+        classes = tuple(s.classes[c] for c in labels)
+    if n is not None:
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= len(targets):
+            raise ValueError(f"n must be an int between 1 and {len(targets)} (the samples left), got {n!r}.")
+        idx = torch.randperm(len(targets), generator=torch.Generator().manual_seed(seed))[:n]
+        images, targets = images[idx], targets[idx]
+    return ImageSet(images=images, labels=targets, classes=classes)
+
+
 IMAGENETTE_SPLITS = ("train", "val")
 
 
 def imagenette_classes() -> dict[str, tuple[str, int]]:
     """Map each Imagenette folder name (a WordNet id) to (class name, ImageNet-1k index)."""
-    with open(path("imagenette/classes.csv"), newline="") as f:
+    with open(fetch("imagenette/classes.csv"), newline="") as f:
         return {row["wnid"]: (row["name"], int(row["imagenet_index"])) for row in csv.DictReader(f)}
 
 
@@ -248,7 +274,7 @@ def imagenette(split: str = "train") -> Path:
     _check_split(split, IMAGENETTE_SPLITS)
     per_class = 100 if split == "train" else 50
     name = f"imagenette/imagenette160_{split}_{per_class}per_class.zip"
-    archive = path(name)
+    archive = fetch(name)
     dest = cache_dir() / "unpacked" / f"imagenette160-{split}-{FILES[name][:12]}"
     if not (dest / ".complete").is_file():
         shutil.rmtree(dest, ignore_errors=True)
@@ -287,17 +313,3 @@ def imagenet_classes() -> list[str]:
     from torchvision.models import MobileNet_V2_Weights
 
     return list(MobileNet_V2_Weights.IMAGENET1K_V1.meta["categories"])
-
-
-def pretrained_mobilenet_v2() -> torch.nn.Module:
-    """torchvision's MobileNetV2 with the shipped ImageNet weights, in eval mode, float32.
-
-    The weights are torchvision's, quantized to int8 for mobile and dequantized back (batch
-    norm folded into the convolutions), stored as fp16: see data/README.md.
-    """
-    from torchvision.models import mobilenet_v2
-
-    state = torch.load(path("mobilenet_v2/mobilenet_v2_imagenet_fp16.pth"), weights_only=True)
-    model = mobilenet_v2()
-    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
-    return model.eval()

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from cnnlib import data
+from cnnlib import data, models
+from cnnlib.data import ImageSet
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,7 +68,7 @@ def test_imagenette_unpacks_to_an_image_folder():
 def test_pretrained_mobilenet_v2_recognises_the_cat():
     from torchvision.transforms.functional import normalize, resize, to_tensor
 
-    model = data.pretrained_mobilenet_v2()
+    model = models.pretrained_mobilenet_v2()
     x = normalize(resize(to_tensor(data.sample_image("chelsea")), 224),
                   [0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
     with torch.no_grad():
@@ -86,7 +87,7 @@ def test_unknown_names_raise_value_errors_that_list_the_choices():
     with pytest.raises(ValueError, match="choose one of: astronaut"):
         data.sample_image("lena")
     with pytest.raises(ValueError, match="Unknown data file 'mnist.npz'; known files:"):
-        data.path("mnist.npz")
+        data.fetch("mnist.npz")
     with pytest.raises(ValueError, match=r"split must be one of \('train', 'test'\)"):
         data.mnist("valid")
     with pytest.raises(ValueError, match="split must be one of"):
@@ -95,7 +96,7 @@ def test_unknown_names_raise_value_errors_that_list_the_choices():
 
 def test_missing_file_offline_raises_file_not_found_naming_the_file_and_the_fix(isolated):
     with pytest.raises(FileNotFoundError) as err:
-        data.path("imagenette/classes.csv")
+        data.fetch("imagenette/classes.csv")
     message = str(err.value)
     assert "imagenette/classes.csv" in message and "CNNLIB_DATA" in message and "online" in message
     assert not (isolated / "cache" / "imagenette" / "classes.csv").exists()
@@ -103,7 +104,7 @@ def test_missing_file_offline_raises_file_not_found_naming_the_file_and_the_fix(
 
 def test_missing_file_without_download_says_where_it_looked(isolated):
     with pytest.raises(FileNotFoundError, match="not found in"):
-        data.path("imagenette/classes.csv", download=False)
+        data.fetch("imagenette/classes.csv", download=False)
 
 
 def test_corrupted_file_is_never_loaded(isolated):
@@ -121,7 +122,7 @@ def test_download_is_verified_before_it_is_kept(isolated, monkeypatch):
     good = (ROOT / "data" / "imagenette" / "classes.csv").read_bytes()
     monkeypatch.setattr(data.urllib.request, "urlopen", lambda url, timeout=None: io.BytesIO(b"tampered"))
     with pytest.raises(data.CorruptDataError, match="nothing was saved"):
-        data.path("imagenette/classes.csv")
+        data.fetch("imagenette/classes.csv")
     assert not any((isolated / "cache").rglob("*.csv"))
 
     requested = []
@@ -131,7 +132,7 @@ def test_download_is_verified_before_it_is_kept(isolated, monkeypatch):
         return io.BytesIO(good)
 
     monkeypatch.setattr(data.urllib.request, "urlopen", serve)
-    got = data.path("imagenette/classes.csv")
+    got = data.fetch("imagenette/classes.csv")
     assert got == isolated / "cache" / "imagenette" / "classes.csv" and got.read_bytes() == good
     assert requested == [data.DATA_URL + "imagenette/classes.csv"]
 
@@ -142,3 +143,33 @@ def test_search_order_is_env_then_checkout_then_cache(tmp_path, monkeypatch):
     assert data.search_dirs() == [tmp_path / "mine", ROOT / "data", tmp_path / "cache"]
     monkeypatch.delenv("CNNLIB_DATA")
     assert data.search_dirs() == [ROOT / "data", tmp_path / "cache"]
+
+
+def tiny_set(n: int, seed: int = 0) -> ImageSet:
+    g = torch.Generator().manual_seed(seed)
+    images = torch.randint(0, 256, (n, 1, 4, 4), generator=g, dtype=torch.uint8)
+    return ImageSet(images=images, labels=torch.arange(n) % 3, classes=("a", "b", "c"))
+
+
+def test_subset_keeps_relabels_and_samples():
+    s = tiny_set(30)  # labels 0, 1, 2, 0, 1, 2, ...
+    two = data.subset(s, labels=[2, 0])
+    assert len(two) == 20 and two.classes == ("c", "a")
+    assert torch.equal(two.labels, torch.tensor([1, 0] * 10))  # 0 -> position 1, 2 -> position 0
+    assert torch.equal(two.images, s.images[s.labels != 1])
+    some = data.subset(s, n=7, seed=3)
+    assert len(some) == 7 and torch.equal(some.labels, data.subset(s, n=7, seed=3).labels)
+    for bad in ([], [3], [1, 1]):
+        with pytest.raises(ValueError, match="labels"):
+            data.subset(s, labels=bad)
+    with pytest.raises(ValueError, match="n must"):
+        data.subset(s, n=31)
+
+
+def test_mnist_threes_and_sevens_have_the_known_counts():
+    threes_sevens = data.subset(data.mnist("train"), labels=[3, 7])
+    assert torch.bincount(threes_sevens.labels).tolist() == [6131, 6265]
+    test = data.subset(data.mnist("test"), labels=[3, 7])
+    assert torch.bincount(test.labels).tolist() == [1010, 1028]
+
+
