@@ -1,61 +1,43 @@
 """Datasets, sample photos and pretrained weights, offline first.
 
-Every data file has a SHA-256 in :data:`FILES`. A file is looked for, in order, in
+Every data file is listed with its SHA-256 in the registry ``cnnlib/SHA256SUMS`` (the format
+of ``sha256sum``; ``cd data && sha256sum -c ../cnnlib/SHA256SUMS`` checks a checkout). A file
+is looked for, in order, in
 
 1. the folder named by the environment variable ``CNNLIB_DATA``,
 2. the ``data/`` folder of the course checkout this module lives in,
 3. a cache folder (``CNNLIB_CACHE``, default ``~/.cache/cnnlib``), which is filled by a
-   download from the course's GitHub repository (:data:`DATA_URL`) when online (Colab).
+   download (through pooch, with a progress bar) from the course repository's ``data/``
+   folder, or from a mirror named by ``CNNLIB_DATA_URL`` (a classroom server, a fork).
 
-The first copy found is verified against its SHA-256 before use: a corrupted file raises
-:class:`CorruptDataError`, never loads silently. With no copy and no network, a
-:class:`FileNotFoundError` names the file and says how to get it.
+A local copy is verified against its SHA-256 before use: a corrupted file raises
+:class:`CorruptDataError`, never loads silently. A download is verified before it is kept: a
+bad one is thrown away. With no copy and no network, a :class:`FileNotFoundError` names the
+file and says how to get it.
 """
 
 from __future__ import annotations
 
 import csv
 import gzip
-import hashlib
 import io
 import os
 import shutil
-import tempfile
-import urllib.error
-import urllib.request
 import zipfile
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import numpy as np
+import pooch
+import requests
 import torch
 
 from cnnlib import REPO
 
-DATA_URL = f"https://raw.githubusercontent.com/{REPO}/main/data/"
-"""Where missing files are downloaded from (the ``data/`` folder of the course repository)."""
-
-# Relative path under data/ -> SHA-256. data/SHA256SUMS lists the same (a test checks it).
-FILES: dict[str, str] = {
-    "mnist/train-images-idx3-ubyte.gz":
-        "db8f937d487057fb14a9f0fbe97f0bc8d311ab41b750d41e1ff37c43b9e55e19",
-    "mnist/train-labels-idx1-ubyte.gz":
-        "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
-    "mnist/t10k-images-idx3-ubyte.gz":
-        "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-    "mnist/t10k-labels-idx1-ubyte.gz":
-        "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
-    "cifar10/cifar10_jpg_train500x10_test100x10.zip":
-        "d70efe84cc055d1fba7ca1d2ce3232e2a0e731f42dbda39ed880c073c801c29e",
-    "imagenette/imagenette160_train_100per_class.zip":
-        "ec9e16e68535525ebc703dd40c8d5d988feeaba6afd28230286cddab8804334f",
-    "imagenette/imagenette160_val_50per_class.zip":
-        "44ba1ac73ad68f104566a52607ea5ae278a1249c7f084f6814681b7bfa0c628b",
-    "imagenette/classes.csv":
-        "bd53c1c73cee7ea4c922817ecce10c362da60316e87e4d468678f24455f05916",
-    "mobilenet_v2/mobilenet_v2_imagenet_fp16.pth":
-        "5233d588e24ab35f915df95cb1275fc0ec16c11ffb01e0f7457709973690268f",
-}
+_DEFAULT_URL = f"https://raw.githubusercontent.com/{REPO}/main/data/"
+_CHECKOUT_DATA = Path(__file__).resolve().parents[1] / "data"
+_RETRIES = 2  # a flaky connection gets two more tries
 
 SPLITS = ("train", "test")
 CIFAR10_CLASSES = (
@@ -68,7 +50,7 @@ MATPLOTLIB_PHOTOS = {"grace_hopper": "grace_hopper.jpg"}
 
 
 class CorruptDataError(ValueError):
-    """A data file exists but its SHA-256 does not match the manifest."""
+    """A data file exists but its SHA-256 does not match the registry."""
 
 
 @dataclass(frozen=True)
@@ -86,96 +68,100 @@ class ImageSet:
 # --------------------------------------------------------------------------- locating files
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+@cache
+def registry() -> dict[str, str]:
+    """Every data file of the course (its path under ``data/``) -> its SHA-256."""
+    lines = (Path(__file__).with_name("SHA256SUMS")).read_text().splitlines()
+    return {name: digest for digest, name in (line.split() for line in lines if line.strip())}
 
 
-def cache_dir() -> Path:
-    """The download cache: ``CNNLIB_CACHE`` or ``~/.cache/cnnlib``."""
+def _cache_dir() -> Path:
     return Path(os.environ.get("CNNLIB_CACHE", Path.home() / ".cache" / "cnnlib")).expanduser()
 
 
-def search_dirs() -> list[Path]:
-    """The folders searched for data files, in order (see the module docstring)."""
+def _base_url() -> str:
+    url = os.environ.get("CNNLIB_DATA_URL", "").strip() or _DEFAULT_URL
+    return url if url.endswith("/") else url + "/"
+
+
+def _search_dirs() -> list[Path]:
+    """The local folders searched before the cache, in order (see the module docstring)."""
     dirs = []
     if os.environ.get("CNNLIB_DATA"):
         dirs.append(Path(os.environ["CNNLIB_DATA"]).expanduser())
-    checkout = Path(__file__).resolve().parents[1] / "data"
-    if (checkout / "SHA256SUMS").is_file():
-        dirs.append(checkout)
-    dirs.append(cache_dir())
+    if (_CHECKOUT_DATA / "README.md").is_file():
+        dirs.append(_CHECKOUT_DATA)
     return dirs
 
 
 _verified: dict[tuple[str, int, int], bool] = {}
 
 
-def verify(path: Path, name: str) -> Path:
-    """Check ``path`` against the SHA-256 of data file ``name``; raise CorruptDataError if not."""
+def _verify(path: Path, name: str) -> Path:
+    """Check ``path`` against the registry's SHA-256 for ``name``; raise CorruptDataError if not."""
     stat = path.stat()
     key = (str(path), stat.st_size, stat.st_mtime_ns)
     if key not in _verified:
-        actual = _sha256(path)
-        if actual != FILES[name]:
+        expected, actual = registry()[name], pooch.file_hash(str(path))
+        if actual != expected:
             raise CorruptDataError(
                 f"{path} is corrupted or out of date: its SHA-256 is {actual}, expected "
-                f"{FILES[name]}. Delete it and run again to download a fresh copy, or restore "
+                f"{expected}. Delete it and run again to download a fresh copy, or restore "
                 f"it with `git checkout -- data/{name}` in a clone of the course."
             )
         _verified[key] = True
     return path
 
 
-def _download(name: str, dest: Path) -> None:
-    url = DATA_URL + name
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=dest.parent, delete=False) as tmp:
-        try:
-            with urllib.request.urlopen(url, timeout=30) as response:
-                shutil.copyfileobj(response, tmp)
-        except (urllib.error.URLError, OSError) as err:
-            tmp.close()
-            os.unlink(tmp.name)
-            raise FileNotFoundError(
-                f"Data file {name!r} is not on this machine and could not be downloaded from "
-                f"{url} ({err}). Run from a clone of https://github.com/{REPO} (its data/ "
-                "folder has every file), point CNNLIB_DATA at a folder that holds it, or go "
-                "online and run again."
-            ) from err
-    actual = _sha256(Path(tmp.name))
-    if actual != FILES[name]:
-        os.unlink(tmp.name)
+def _download(name: str) -> Path:
+    """Fetch ``name`` into the cache with pooch: verified before it is kept, else removed."""
+    url = _base_url() + name
+    fetcher = pooch.create(path=_cache_dir(), base_url=_base_url(), registry=registry(),
+                           retry_if_failed=_RETRIES)
+    try:
+        import tqdm  # noqa: F401  (pooch's progress bar)
+
+        progress = True
+    except ImportError:
+        progress = False
+    try:
+        return Path(fetcher.fetch(name, progressbar=progress))
+    except ValueError as err:  # pooch: the downloaded file's hash does not match
         raise CorruptDataError(
-            f"The download of {url} has SHA-256 {actual}, expected {FILES[name]}; nothing was "
-            "saved. Try again later, or use a clone of the course repository."
-        )
-    os.replace(tmp.name, dest)
+            f"The download of {url} does not match its SHA-256 {registry()[name]}; nothing was "
+            "saved. Check CNNLIB_DATA_URL (it must serve the course's data/ folder), try "
+            f"again later, or use a clone of https://github.com/{REPO}."
+        ) from err
+    except (requests.exceptions.RequestException, OSError) as err:  # offline, 404, refused
+        raise FileNotFoundError(
+            f"Data file {name!r} is not on this machine and could not be downloaded from "
+            f"{url} ({type(err).__name__}). Run from a clone of https://github.com/{REPO} "
+            "(its data/ folder has every file), point CNNLIB_DATA at a folder that holds it, "
+            "set CNNLIB_DATA_URL to a mirror, or go online and run again."
+        ) from err
 
 
 def fetch(name: str, download: bool = True) -> Path:
-    """Return the verified local path of data file ``name`` (a key of :data:`FILES`).
+    """The verified local path of course data file ``name`` (a key of :func:`registry`).
 
-    Downloads into :func:`cache_dir` when no local copy exists and ``download`` is true.
+    Looks in ``CNNLIB_DATA``, the checkout's ``data/`` and the cache; downloads into the cache
+    when no copy exists and ``download`` is true.
     """
-    if name not in FILES:
-        raise ValueError(f"Unknown data file {name!r}; known files: {', '.join(sorted(FILES))}.")
-    for folder in search_dirs():
-        candidate = folder / name
-        if candidate.is_file():
-            return verify(candidate, name)
-    dest = cache_dir() / name
+    if name not in registry():
+        raise ValueError(f"Unknown data file {name!r}; known files: {', '.join(sorted(registry()))}.")
+    for folder in _search_dirs():
+        if (folder / name).is_file():
+            return _verify(folder / name, name)
+    cached = _cache_dir() / name
+    if cached.is_file() and pooch.file_hash(str(cached)) == registry()[name]:
+        return cached
     if not download:
-        searched = ", ".join(str(d) for d in search_dirs())
+        searched = ", ".join(str(d) for d in [*_search_dirs(), _cache_dir()])
         raise FileNotFoundError(
             f"Data file {name!r} not found in {searched}. Call with download=True when online, "
             "or set CNNLIB_DATA to a folder that holds it."
         )
-    _download(name, dest)
-    return verify(dest, name)
+    return _verify(_download(name), name)
 
 
 def _check_split(split: str, splits: tuple[str, ...] = SPLITS) -> None:
@@ -275,7 +261,7 @@ def imagenette(split: str = "train") -> Path:
     per_class = 100 if split == "train" else 50
     name = f"imagenette/imagenette160_{split}_{per_class}per_class.zip"
     archive = fetch(name)
-    dest = cache_dir() / "unpacked" / f"imagenette160-{split}-{FILES[name][:12]}"
+    dest = _cache_dir() / "unpacked" / f"imagenette160-{split}-{registry()[name][:12]}"
     if not (dest / ".complete").is_file():
         shutil.rmtree(dest, ignore_errors=True)
         with zipfile.ZipFile(archive) as zf:

@@ -1,12 +1,14 @@
 """cnnlib.data: the manifest, the offline loaders, and clear errors for bad input."""
 
 import hashlib
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+import cnnlib
 from cnnlib import data, models
 from cnnlib.data import ImageSet
 
@@ -15,25 +17,44 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def isolated(tmp_path, monkeypatch):
-    """A data search path with only CNNLIB_DATA=tmp/data and an empty cache, no network."""
+    """Only CNNLIB_DATA=tmp/data (empty) and an empty cache; downloads go to a closed port."""
     monkeypatch.setenv("CNNLIB_DATA", str(tmp_path / "data"))
     monkeypatch.setenv("CNNLIB_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(data, "search_dirs", lambda: [tmp_path / "data", tmp_path / "cache"])
-
-    def offline(url, timeout=None):
-        raise data.urllib.error.URLError("network is unreachable (test)")
-
-    monkeypatch.setattr(data.urllib.request, "urlopen", offline)
+    monkeypatch.setenv("CNNLIB_DATA_URL", "http://127.0.0.1:9/data/")  # port 9: nothing listens
+    monkeypatch.setattr(data, "_CHECKOUT_DATA", tmp_path / "no-checkout")
+    monkeypatch.setattr(data, "_RETRIES", 0)
     (tmp_path / "data").mkdir()
     return tmp_path
 
 
-def test_manifest_matches_the_sha256sums_file_and_the_files():
-    listed = dict(reversed(line.split()) for line in (ROOT / "data" / "SHA256SUMS").read_text().splitlines())
+@pytest.fixture
+def mirror(tmp_path, monkeypatch):
+    """A real HTTP server on 127.0.0.1 serving a folder, named by CNNLIB_DATA_URL."""
+    import functools
+    import http.server
+    import threading
+
+    root = tmp_path / "mirror"
+    root.mkdir()
+    requested: list[str] = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            requested.append(self.path)
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Handler, directory=str(root)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("CNNLIB_DATA_URL", f"http://127.0.0.1:{server.server_port}/")
+    yield root, requested
+    server.shutdown()
+    server.server_close()
+
+
+def test_registry_lists_every_data_file_with_its_true_sha256():
     on_disk = {str(p.relative_to(ROOT / "data")) for p in (ROOT / "data").rglob("*") if p.is_file()}
-    assert set(listed) == on_disk - {"README.md", "SHA256SUMS"}, "SHA256SUMS must list every data file"
-    assert {k: v for k, v in listed.items() if "LICENSE" not in k} == data.FILES
-    for name, digest in listed.items():
+    assert set(data.registry()) == on_disk - {"README.md"}, "cnnlib/SHA256SUMS must list every data file"
+    for name, digest in data.registry().items():
         assert hashlib.sha256((ROOT / "data" / name).read_bytes()).hexdigest() == digest, name
 
 
@@ -99,7 +120,7 @@ def test_missing_file_offline_raises_file_not_found_naming_the_file_and_the_fix(
         data.fetch("imagenette/classes.csv")
     message = str(err.value)
     assert "imagenette/classes.csv" in message and "CNNLIB_DATA" in message and "online" in message
-    assert not (isolated / "cache" / "imagenette" / "classes.csv").exists()
+    assert not any((isolated / "cache").rglob("*.csv"))
 
 
 def test_missing_file_without_download_says_where_it_looked(isolated):
@@ -116,33 +137,42 @@ def test_corrupted_file_is_never_loaded(isolated):
     assert isinstance(err.value, ValueError) and "expected" in str(err.value)
 
 
-def test_download_is_verified_before_it_is_kept(isolated, monkeypatch):
-    import io
+def test_download_from_a_mirror_is_verified_cached_and_then_reused(isolated, mirror):
+    root, requested = mirror
+    name = "imagenette/classes.csv"
+    (root / "imagenette").mkdir()
+    shutil.copy(ROOT / "data" / name, root / name)
+    got = data.fetch(name)
+    assert got == isolated / "cache" / name and got.read_bytes() == (ROOT / "data" / name).read_bytes()
+    assert data.fetch(name) == got and len(requested) == 1  # the second call uses the cache
 
-    good = (ROOT / "data" / "imagenette" / "classes.csv").read_bytes()
-    monkeypatch.setattr(data.urllib.request, "urlopen", lambda url, timeout=None: io.BytesIO(b"tampered"))
+
+def test_tampered_download_raises_and_leaves_nothing_in_the_cache(isolated, mirror):
+    root, _ = mirror
+    (root / "imagenette").mkdir()
+    (root / "imagenette" / "classes.csv").write_text("tampered")
     with pytest.raises(data.CorruptDataError, match="nothing was saved"):
         data.fetch("imagenette/classes.csv")
-    assert not any((isolated / "cache").rglob("*.csv"))
-
-    requested = []
-
-    def serve(url, timeout=None):
-        requested.append(url)
-        return io.BytesIO(good)
-
-    monkeypatch.setattr(data.urllib.request, "urlopen", serve)
-    got = data.fetch("imagenette/classes.csv")
-    assert got == isolated / "cache" / "imagenette" / "classes.csv" and got.read_bytes() == good
-    assert requested == [data.DATA_URL + "imagenette/classes.csv"]
+    assert not [p for p in (isolated / "cache").rglob("*") if p.is_file()]
 
 
-def test_search_order_is_env_then_checkout_then_cache(tmp_path, monkeypatch):
+def test_a_mirror_without_the_file_is_a_file_not_found(isolated, mirror):
+    with pytest.raises(FileNotFoundError, match="CNNLIB_DATA_URL"):
+        data.fetch("imagenette/classes.csv")
+
+
+def test_search_order_is_env_then_checkout(tmp_path, monkeypatch):
     monkeypatch.setenv("CNNLIB_DATA", str(tmp_path / "mine"))
-    monkeypatch.setenv("CNNLIB_CACHE", str(tmp_path / "cache"))
-    assert data.search_dirs() == [tmp_path / "mine", ROOT / "data", tmp_path / "cache"]
+    assert data._search_dirs() == [tmp_path / "mine", ROOT / "data"]
     monkeypatch.delenv("CNNLIB_DATA")
-    assert data.search_dirs() == [ROOT / "data", tmp_path / "cache"]
+    assert data._search_dirs() == [ROOT / "data"]
+
+
+def test_data_url_defaults_to_the_repository_and_a_mirror_overrides_it(monkeypatch):
+    monkeypatch.delenv("CNNLIB_DATA_URL", raising=False)
+    assert data._base_url() == f"https://raw.githubusercontent.com/{cnnlib.REPO}/main/data/"
+    monkeypatch.setenv("CNNLIB_DATA_URL", "http://class.example/course-data")
+    assert data._base_url() == "http://class.example/course-data/"
 
 
 def tiny_set(n: int, seed: int = 0) -> ImageSet:
