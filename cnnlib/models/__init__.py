@@ -19,6 +19,9 @@ _LAZY = {
 }
 
 
+__all__ = ["conv", "pretrained_mobilenet_v2", "simple_cnn", *_LAZY]
+
+
 def __getattr__(name: str):
     if name in _LAZY:
         return getattr(importlib.import_module(f"cnnlib.models.{_LAZY[name]}"), name)
