@@ -49,7 +49,8 @@ test-site: $(STAMP)  ## Open the built site in headless Chromium (needs `make bo
 execute: $(STAMP)  ## Re-run notebooks in place to refresh their stored outputs
 	$(PY) scripts/run_notebooks.py --inplace $(NB)
 
-bench: $(STAMP)  ## Time each notebook's execution; writes bench/<mode>.md
+bench: $(STAMP)  ## Time each notebook (bench/<mode>.md) and cnnlib.ops against torch (bench/ops.md)
+	$(PY) scripts/bench_ops.py --out bench/ops.md
 	$(PY) scripts/run_notebooks.py --bench bench $(NB)
 
 clean:  ## Remove the build, caches and the virtual environment

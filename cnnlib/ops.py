@@ -3,10 +3,11 @@
 Every op follows the same three steps:
 
 1. pad the input (zeros for convolution and average pooling, ``-inf`` for max pooling);
-2. cut it into sliding windows with ``Tensor.unfold``, a strided *view* of shape
-   (N, C, H_out, W_out, kH, kW): no pixel is copied and no convolution routine is called;
-3. reduce every window: a weighted sum with the kernel (``einsum``) for :func:`conv2d`,
-   the maximum or the mean for the pooling ops.
+2. cut it into sliding windows with :func:`windows` (``Tensor.unfold``), a strided *view* of
+   shape (N, C, H_out, W_out, kH, kW): no pixel is copied and no convolution routine is called;
+3. reduce every window: a weighted sum with the kernel for :func:`conv2d` ("im2col": the
+   windows laid out as the columns of one matrix, then one matrix multiply), the maximum or
+   the mean for the pooling ops.
 
 Only differentiable tensor operations are used, so autograd supplies the gradients. The
 results, shapes and gradients equal ``F.conv2d``, ``F.max_pool2d`` and ``F.avg_pool2d``
@@ -18,6 +19,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from cnnlib._checks import int_at_least, int_pair
 from cnnlib.shapes import conv_out
 
 IntOrPair = int | tuple[int, int]
@@ -25,13 +27,7 @@ Pads = tuple[int, int, int, int]  # (top, bottom, left, right)
 
 
 def _pair(name: str, value: IntOrPair, minimum: int) -> tuple[int, int]:
-    """``value`` as (height, width) ints, each >= ``minimum``."""
-    pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-    if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, int) or v < minimum for v in pair):
-        raise ValueError(
-            f"{name} must be an int >= {minimum} or a pair (height, width) of such ints, got {value!r}."
-        )
-    return pair
+    return int_pair(name, value, minimum)
 
 
 def _batched(x: torch.Tensor, op: str) -> tuple[torch.Tensor, bool]:
@@ -52,17 +48,20 @@ def _check_fits(x: torch.Tensor, kernel_size: tuple[int, int], stride: tuple[int
         conv_out(x.shape[2 + axis], kernel_size[axis], stride[axis], padding[axis], dilation[axis])
 
 
-def _windows(x: torch.Tensor, kernel_size: tuple[int, int], stride: tuple[int, int],
-             dilation: tuple[int, int]) -> torch.Tensor:
-    """All sliding windows of an already padded (N, C, H, W) input: a view (N, C, H_out, W_out, kH, kW).
+def windows(x: torch.Tensor, kernel_size: tuple[int, int],
+            stride: tuple[int, int],
+            dilation: tuple[int, int]) -> torch.Tensor:
+    """All sliding windows of a padded (N, C, H, W) input.
 
-    ``unfold(dim, span, step)`` slides a window of ``span`` pixels with step ``stride`` along
-    one axis; a dilated kernel spans ``dilation*(k-1) + 1`` pixels and keeps every
-    ``dilation``-th of them.
+    Returns a view (N, C, H_out, W_out, kH, kW): no pixel is copied.
+    ``unfold(dim, span, step)`` slides a window of ``span`` pixels with
+    step ``stride`` along one axis; a dilated kernel spans
+    ``dilation*(k-1) + 1`` pixels and keeps every ``dilation``-th one.
     """
     (kh, kw), (sh, sw), (dh, dw) = kernel_size, stride, dilation
-    windows = x.unfold(2, dh * (kh - 1) + 1, sh).unfold(3, dw * (kw - 1) + 1, sw)
-    return windows[..., ::dh, ::dw]
+    rows = x.unfold(2, dh * (kh - 1) + 1, sh)
+    both = rows.unfold(3, dw * (kw - 1) + 1, sw)
+    return both[..., ::dh, ::dw]
 
 
 def _conv_padding(padding: IntOrPair | str, kernel_size: tuple[int, int], stride: tuple[int, int],
@@ -85,25 +84,11 @@ def _conv_padding(padding: IntOrPair | str, kernel_size: tuple[int, int], stride
     return (ph, ph, pw, pw)
 
 
-def conv2d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
-           stride: IntOrPair = 1, padding: IntOrPair | str = 0, dilation: IntOrPair = 1,
-           groups: int = 1) -> torch.Tensor:
-    """2-D convolution (cross-correlation, as in every deep learning library), like ``F.conv2d``.
-
-    Args:
-        x: input of shape (N, C_in, H, W), or (C_in, H, W) for one image.
-        weight: kernels of shape (C_out, C_in // groups, kH, kW).
-        bias: optional (C_out,) added to each output channel.
-        stride, dilation: int or (height, width) pair, >= 1.
-        padding: zeros added on each side: int, (height, width) pair, ``"valid"`` (none) or
-            ``"same"`` (output as large as the input; needs stride 1).
-        groups: split the channels into ``groups`` independent convolutions; ``groups=C_in``
-            with one kernel per channel is a depthwise convolution.
-
-    Returns:
-        (N, C_out, H_out, W_out), or (C_out, H_out, W_out) for an unbatched ``x``, where
-        ``H_out = conv_out(H, kH, stride, padding, dilation)``.
-    """
+def _conv_args(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
+               stride: IntOrPair, padding: IntOrPair | str, dilation: IntOrPair,
+               groups: int) -> tuple[torch.Tensor, bool, tuple[int, int], tuple[int, int], Pads]:
+    """Check conv2d's arguments (a ValueError that says what to change) and normalise them:
+    (x as (N, C, H, W), whether x was unbatched, stride, dilation, padding per side)."""
     x4, unbatched = _batched(x, "conv2d")
     if not isinstance(weight, torch.Tensor) or weight.dim() != 4:
         shape = tuple(weight.shape) if isinstance(weight, torch.Tensor) else type(weight).__name__
@@ -111,8 +96,7 @@ def conv2d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = No
             f"weight must have shape (C_out, C_in // groups, kH, kW), got {shape}; "
             "reshape one 2-D kernel k with k[None, None]."
         )
-    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
-        raise ValueError(f"groups must be an int >= 1, got {groups!r}.")
+    int_at_least("groups", groups)
     out_channels, in_per_group, kh, kw = weight.shape
     in_channels = x4.shape[1]
     if in_channels % groups or out_channels % groups:
@@ -132,15 +116,53 @@ def conv2d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = No
         )
     stride = _pair("stride", stride, 1)
     dilation = _pair("dilation", dilation, 1)
-    top, bottom, left, right = _conv_padding(padding, (kh, kw), stride, dilation)
+    pads = _conv_padding(padding, (kh, kw), stride, dilation)
     if padding != "same":  # 'same' always fits; the others pad both sides alike
-        _check_fits(x4, (kh, kw), stride, (top, left), dilation)
+        _check_fits(x4, (kh, kw), stride, (pads[0], pads[2]), dilation)
+    return x4, unbatched, stride, dilation, pads
 
-    windows = _windows(F.pad(x4, (left, right, top, bottom)), (kh, kw), stride, dilation)
-    windows = windows.unflatten(1, (groups, in_per_group))  # (N, G, C_in/G, H_out, W_out, kH, kW)
-    kernels = weight.unflatten(0, (groups, out_channels // groups))  # (G, C_out/G, C_in/G, kH, kW)
-    # Each output pixel: sum over the group's input channels and the kernel's rows and columns.
-    out = torch.einsum("ngcyxij,gocij->ngoyx", windows, kernels).flatten(1, 2)
+
+def conv2d(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None = None,
+    stride: IntOrPair = 1,
+    padding: IntOrPair | str = 0,
+    dilation: IntOrPair = 1,
+    groups: int = 1,
+) -> torch.Tensor:
+    """2-D convolution (cross-correlation), like ``F.conv2d``.
+
+    Args:
+        x: input (N, C_in, H, W), or (C_in, H, W) for one image.
+        weight: kernels (C_out, C_in // groups, kH, kW).
+        bias: optional (C_out,), added to each output channel.
+        stride, dilation: int or (height, width) pair, >= 1.
+        padding: zeros on each side: int, (height, width) pair,
+            ``"valid"`` (none) or ``"same"`` (output as large as the
+            input; needs stride 1).
+        groups: split the channels into ``groups`` independent
+            convolutions; ``groups=C_in`` is a depthwise convolution.
+
+    Returns:
+        (N, C_out, H_out, W_out), with
+        ``H_out = conv_out(H, kH, stride, padding, dilation)``.
+    """
+    x, unbatched, stride, dilation, pads = _conv_args(
+        x, weight, bias, stride, padding, dilation, groups)
+    top, bottom, left, right = pads
+    n, g = x.shape[0], groups
+    c_out, c_in, kh, kw = weight.shape  # c_in: input channels per group
+    padded = F.pad(x, (left, right, top, bottom))
+    win = windows(padded, (kh, kw), stride, dilation)
+    h_out, w_out = win.shape[2:4]
+    # im2col: one column per output pixel holding its window, one row per
+    # (channel, ky, kx); reshape copies the view into one contiguous matrix.
+    cols = win.unflatten(1, (g, c_in)).permute(0, 1, 2, 5, 6, 3, 4)
+    cols = cols.reshape(n, g, c_in * kh * kw, h_out * w_out)
+    kernels = weight.reshape(g, c_out // g, c_in * kh * kw)
+    out = kernels @ cols  # each output pixel: its window times each kernel
+    out = out.reshape(n, c_out, h_out, w_out)
     if bias is not None:
         out = out + bias.view(1, -1, 1, 1)
     return out[0] if unbatched else out
@@ -160,35 +182,53 @@ def _pool_args(kernel_size: IntOrPair, stride: IntOrPair | None,
     return kernel, steps, pads
 
 
-def _pool_windows(x: torch.Tensor, kernel_size: IntOrPair, stride: IntOrPair | None,
-                  padding: IntOrPair, op: str, fill: float) -> tuple[torch.Tensor, bool]:
+def pool_windows(
+    x: torch.Tensor,
+    kernel_size: IntOrPair,
+    stride: IntOrPair | None,
+    padding: IntOrPair,
+    op: str,
+    fill: float,
+) -> tuple[torch.Tensor, bool]:
+    """Pad ``x`` with ``fill`` and cut it into pooling windows.
+
+    Returns the windows (N, C, H_out, W_out, kH, kW) and whether ``x``
+    was one unbatched (C, H, W) image; ``op`` names the caller in errors.
+    """
     x4, unbatched = _batched(x, op)
     kernel, steps, (ph, pw) = _pool_args(kernel_size, stride, padding)
     _check_fits(x4, kernel, steps, (ph, pw), (1, 1))
     padded = F.pad(x4, (pw, pw, ph, ph), value=fill)
-    return _windows(padded, kernel, steps, (1, 1)), unbatched
+    return windows(padded, kernel, steps, (1, 1)), unbatched
 
 
-def max_pool2d(x: torch.Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None,
+def max_pool2d(x: torch.Tensor, kernel_size: IntOrPair,
+               stride: IntOrPair | None = None,
                padding: IntOrPair = 0) -> torch.Tensor:
-    """Maximum of each window, like ``F.max_pool2d`` (stride defaults to ``kernel_size``).
+    """Maximum of each window, like ``F.max_pool2d``.
 
-    The padding is ``-inf``, so it never wins. As in torch, the gradient of each output flows
-    to one input: the first maximum of its window in row-major order.
+    ``stride`` defaults to ``kernel_size``. The padding is ``-inf``, so it
+    never wins. As in torch, the gradient of each output flows to one
+    input: the first maximum of its window in row-major order.
     """
-    windows, unbatched = _pool_windows(x, kernel_size, stride, padding, "max_pool2d", float("-inf"))
-    windows = windows.flatten(-2)  # (N, C, H_out, W_out, kH*kW)
-    out = windows.gather(-1, windows.argmax(-1, keepdim=True)).squeeze(-1)
+    win, unbatched = pool_windows(x, kernel_size, stride, padding,
+                                  "max_pool2d", float("-inf"))
+    win = win.flatten(-2)  # (N, C, H_out, W_out, kH*kW)
+    first_max = win.argmax(-1, keepdim=True)
+    out = win.gather(-1, first_max).squeeze(-1)
     return out[0] if unbatched else out
 
 
-def avg_pool2d(x: torch.Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None,
+def avg_pool2d(x: torch.Tensor, kernel_size: IntOrPair,
+               stride: IntOrPair | None = None,
                padding: IntOrPair = 0) -> torch.Tensor:
-    """Mean of each window, like ``F.avg_pool2d`` (stride defaults to ``kernel_size``).
+    """Mean of each window, like ``F.avg_pool2d``.
 
-    The zero padding counts in the mean (torch's default ``count_include_pad=True``): every
-    window is divided by kH*kW.
+    ``stride`` defaults to ``kernel_size``. The zero padding counts in the
+    mean (torch's default ``count_include_pad=True``): every window is
+    divided by kH*kW.
     """
-    windows, unbatched = _pool_windows(x, kernel_size, stride, padding, "avg_pool2d", 0.0)
-    out = windows.mean(dim=(-2, -1))
+    win, unbatched = pool_windows(x, kernel_size, stride, padding,
+                                  "avg_pool2d", 0.0)
+    out = win.mean(dim=(-2, -1))
     return out[0] if unbatched else out
