@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from cnnlib._checks import int_at_least as _positive_int
+from cnnlib.hooks import Hooks
 
 
 def conv_out(size: int, kernel_size: int, stride: int = 1, padding: int = 0,
@@ -100,7 +101,8 @@ class LayerCount:
 def layer_counts(model: nn.Module, input_shape: Sequence[int]) -> list[LayerCount]:
     """Run one dummy image of ``input_shape`` (C, H, W) through ``model`` and count each layer.
 
-    Forward hooks on the leaf modules record output shapes in the order the layers run.
+    Forward hooks (:class:`cnnlib.hooks.Hooks`) on the leaf modules record output shapes in
+    the order the layers run, and are removed when the pass ends, also if it raises.
     Parameters are each layer's own; multiply-adds are counted for ``Conv2d``
     (:func:`conv_macs`) and ``Linear`` (``in * out + out`` per output row), the layers that
     do almost all the work; pooling and activations count 0. The model is run in eval mode
@@ -109,9 +111,11 @@ def layer_counts(model: nn.Module, input_shape: Sequence[int]) -> list[LayerCoun
     if len(input_shape) != 3 or any(isinstance(s, bool) or not isinstance(s, int) or s < 1
                                      for s in input_shape):
         raise ValueError(f"input_shape must be (C, H, W) of positive ints, got {tuple(input_shape)}.")
+    leaves = [(n, m) for n, m in model.named_modules() if not any(True for _ in m.children())]
+    names = {id(m): n for n, m in leaves}
     rows: list[LayerCount] = []
 
-    def record(module: nn.Module, inputs: tuple, output: torch.Tensor, name: str) -> None:
+    def record(module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
         params = sum(p.numel() for p in module.parameters(recurse=False))
         macs = 0
         if isinstance(module, nn.Conv2d):
@@ -119,19 +123,15 @@ def layer_counts(model: nn.Module, input_shape: Sequence[int]) -> list[LayerCoun
                              tuple(output.shape[-2:]), module.groups, module.bias is not None)
         elif isinstance(module, nn.Linear):
             macs = params * (output.numel() // output.shape[-1])
-        rows.append(LayerCount(name, type(module).__name__, tuple(output.shape), params, macs))
+        rows.append(LayerCount(names[id(module)], type(module).__name__, tuple(output.shape), params, macs))
 
-    leaves = [(n, m) for n, m in model.named_modules() if not any(True for _ in m.children())]
-    handles = [m.register_forward_hook(lambda mod, i, o, n=n: record(mod, i, o, n)) for n, m in leaves]
     was_training = model.training
+    p = next(model.parameters(), None)
+    x = torch.zeros(1, *input_shape, device=p.device if p is not None else None)
     try:
         model.eval()
-        p = next(model.parameters(), None)
-        x = torch.zeros(1, *input_shape, device=p.device if p is not None else None)
-        with torch.no_grad():
+        with Hooks([m for _, m in leaves], record), torch.no_grad():  # released on any exit
             model(x)
     finally:
-        for h in handles:
-            h.remove()
         model.train(was_training)
     return rows

@@ -13,13 +13,18 @@ from torch import nn
 from cnnlib._checks import int_at_least
 
 
-def conv(ni: int, nf: int, ks: int = 3, act: bool = True, bn: bool = True) -> nn.Sequential:
-    """A stride-2 convolution from ``ni`` to ``nf`` channels, then batch norm and ReLU.
+def conv(ni: int, nf: int, ks: int = 3, act: bool = True,
+         bn: bool = True) -> nn.Sequential:
+    """A stride-2 convolution from ``ni`` to ``nf`` channels, then batch
+    norm and ReLU.
 
-    Padding ``ks // 2`` makes the output exactly half the input, rounded up. With batch norm
-    the convolution has no bias: batch norm's own shift would cancel it.
+    Padding ``ks // 2`` makes the output exactly half the input, rounded
+    up. With batch norm the convolution has no bias: batch norm's own
+    shift would cancel it.
     """
-    layers: list[nn.Module] = [nn.Conv2d(ni, nf, ks, stride=2, padding=ks // 2, bias=not bn)]
+    layers: list[nn.Module] = [
+        nn.Conv2d(ni, nf, ks, stride=2, padding=ks // 2, bias=not bn)
+    ]
     if bn:
         layers.append(nn.BatchNorm2d(nf))
     if act:
@@ -27,8 +32,9 @@ def conv(ni: int, nf: int, ks: int = 3, act: bool = True, bn: bool = True) -> nn
     return nn.Sequential(*layers)
 
 
-def simple_cnn(n_out: int = 10, bn: bool = True, in_channels: int = 1) -> nn.Sequential:
-    """Chapter 6's CNN for 28×28 images: (N, in_channels, 28, 28) -> (N, n_out) scores."""
+def simple_cnn(n_out: int = 10, bn: bool = True,
+               in_channels: int = 1) -> nn.Sequential:
+    """Chapter 6's CNN: (N, in_channels, 28, 28) -> (N, n_out) scores."""
     int_at_least("n_out", n_out)
     int_at_least("in_channels", in_channels)
     return nn.Sequential(

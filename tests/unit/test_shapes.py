@@ -88,3 +88,15 @@ def test_layer_counts_agree_with_torchinfo():
     assert rows[-1].out_shape == (1, 10)
     assert model.training  # the mode is restored
     assert not any(m._forward_hooks for m in model.modules())  # no hook left behind
+
+
+def test_layer_counts_leaves_no_hook_and_restores_the_mode_even_when_the_forward_pass_raises():
+    from cnnlib.hooks import count_hooks
+
+    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.Flatten(), nn.Linear(10, 2)).train()
+    with pytest.raises(RuntimeError):  # 4*26*26 features do not fit Linear(10, 2)
+        shapes.layer_counts(model, (1, 28, 28))
+    assert count_hooks(model) == 0 and model.training
+    rows = shapes.layer_counts(nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU()), (1, 8, 8))
+    assert [(r.name, r.out_shape, r.params, r.macs) for r in rows] == [
+        ("0", (1, 4, 6, 6), 40, 40 * 36), ("1", (1, 4, 6, 6), 0, 0)]
