@@ -11,7 +11,7 @@ NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with nbval_sanitize.cf
 XDIST := -n 2 --dist loadfile
 
 .DEFAULT_GOAL := help
-.PHONY: help install book test test-unit test-notebooks test-site lint execute bench clean vendor-mathjax
+.PHONY: help install book test test-unit test-colab test-notebooks test-site lint execute bench clean vendor-mathjax
 
 help:  ## Show this help
 	@echo "Inside CNNs — make targets:"
@@ -30,7 +30,7 @@ install: $(STAMP)  ## Create .venv and install the pinned packages and cnnlib
 book: $(STAMP)  ## Build the site into _build/html from the stored outputs (warnings are errors)
 	$(VENV)/bin/jupyter-book build -W -n --keep-going .
 
-test: $(STAMP) lint test-unit test-notebooks book test-site  ## Everything: lint, unit tests, every notebook (nbval), site build, browser check
+test: $(STAMP) lint test-unit test-colab test-notebooks book test-site  ## Everything: lint, unit tests, Colab-style run, every notebook (nbval), site build, browser check
 	@echo "make test: all checks passed (mode: $$($(PY) -c 'from cnnlib import config; print(config.mode())'))"
 
 lint: $(STAMP)  ## ruff on code and notebooks, actionlint on the workflows
@@ -39,6 +39,9 @@ lint: $(STAMP)  ## ruff on code and notebooks, actionlint on the workflows
 
 test-unit: $(STAMP)  ## cnnlib's unit tests
 	$(PY) -m pytest -q -p no:cacheprovider tests/unit
+
+test-colab: $(STAMP)  ## Chapter 1 run as in Colab: cnnlib from its wheel, data downloaded from a local mirror
+	$(PY) -m pytest -q -p no:cacheprovider tests/colab
 
 test-notebooks: $(STAMP)  ## Execute every notebook under nbval and compare checked outputs
 	$(PY) -m pytest -q $(NBVAL) $(XDIST) -p no:cacheprovider book/

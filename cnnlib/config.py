@@ -14,6 +14,8 @@ from typing import TypeVar
 import numpy as np
 import torch
 
+from cnnlib._checks import int_at_least
+
 MODES = ("quick", "full")
 T = TypeVar("T")
 
@@ -47,8 +49,7 @@ def device() -> torch.device:
 
 def seed_everything(seed: int = 42) -> None:
     """Seed Python, NumPy and torch (all devices) so a notebook prints the same numbers twice."""
-    if not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    int_at_least("seed", seed, minimum=0)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device

@@ -26,10 +26,6 @@ IntOrPair = int | tuple[int, int]
 Pads = tuple[int, int, int, int]  # (top, bottom, left, right)
 
 
-def _pair(name: str, value: IntOrPair, minimum: int) -> tuple[int, int]:
-    return int_pair(name, value, minimum)
-
-
 def _batched(x: torch.Tensor, op: str) -> tuple[torch.Tensor, bool]:
     """(x as (N, C, H, W), whether it was one unbatched (C, H, W) image)."""
     if not isinstance(x, torch.Tensor) or x.dim() not in (3, 4):
@@ -80,7 +76,7 @@ def _conv_padding(padding: IntOrPair | str, kernel_size: tuple[int, int], stride
         return (th // 2, th - th // 2, tw // 2, tw - tw // 2)
     if isinstance(padding, str):
         raise ValueError(f"padding must be 'valid', 'same', an int or a pair of ints, got {padding!r}.")
-    ph, pw = _pair("padding", padding, 0)
+    ph, pw = int_pair("padding", padding, 0)
     return (ph, ph, pw, pw)
 
 
@@ -114,8 +110,8 @@ def _conv_args(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
         raise ValueError(
             f"bias must have shape ({out_channels},), one value per output channel; got {tuple(bias.shape)}."
         )
-    stride = _pair("stride", stride, 1)
-    dilation = _pair("dilation", dilation, 1)
+    stride = int_pair("stride", stride, 1)
+    dilation = int_pair("dilation", dilation, 1)
     pads = _conv_padding(padding, (kh, kw), stride, dilation)
     if padding != "same":  # 'same' always fits; the others pad both sides alike
         _check_fits(x4, (kh, kw), stride, (pads[0], pads[2]), dilation)
@@ -170,9 +166,9 @@ def conv2d(
 
 def _pool_args(kernel_size: IntOrPair, stride: IntOrPair | None,
                padding: IntOrPair) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
-    kernel = _pair("kernel_size", kernel_size, 1)
-    steps = kernel if stride is None else _pair("stride", stride, 1)
-    pads = _pair("padding", padding, 0)
+    kernel = int_pair("kernel_size", kernel_size, 1)
+    steps = kernel if stride is None else int_pair("stride", stride, 1)
+    pads = int_pair("padding", padding, 0)
     if pads[0] > kernel[0] // 2 or pads[1] > kernel[1] // 2:
         raise ValueError(
             f"padding={padding!r} is more than half of kernel_size={kernel_size!r}, so some windows "

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnlib._checks import int_at_least as _positive_int
+from cnnlib._checks import int_at_least, int_pair
 from cnnlib.shapes import conv_out
 
 
@@ -33,10 +33,10 @@ class LayerSpec:
     ceil_mode: bool = False
 
     def __post_init__(self) -> None:
-        _positive_int("kernel_size", self.kernel_size)
-        _positive_int("stride", self.stride)
-        _positive_int("padding", self.padding, minimum=0)
-        _positive_int("dilation", self.dilation)
+        int_at_least("kernel_size", self.kernel_size)
+        int_at_least("stride", self.stride)
+        int_at_least("padding", self.padding, minimum=0)
+        int_at_least("dilation", self.dilation)
 
 
 @dataclass(frozen=True)
@@ -170,7 +170,7 @@ def receptive_field(layers: nn.Module | Iterable, input_size: int | None = None)
     each row also holds the output length (:func:`conv_out`).
     """
     if input_size is not None:
-        _positive_int("input_size", input_size)
+        int_at_least("input_size", input_size)
     rows: list[RFRow] = []
     size, jump, start, n = 1, 1, 0.0, input_size
     for name, layer in _named_layers(layers):
@@ -274,15 +274,13 @@ def measured_receptive_field(
     (GroupNorm, LayerNorm, batch norm in training mode) or attention make every output depend
     on every input, and the measurement then reports the whole image.
     """
-    h, w = (input_size, input_size) if isinstance(input_size, int) else tuple(input_size)
-    _positive_int("input_size", h)
-    _positive_int("input_size", w)
+    h, w = int_pair("input_size", input_size)
     if in_channels is None:
         first = next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)
         if first is None:
             raise ValueError("The model has no Conv2d to read in_channels from; pass in_channels.")
         in_channels = first.in_channels
-    _positive_int("in_channels", in_channels)
+    int_at_least("in_channels", in_channels)
 
     probe = copy.deepcopy(model).eval()
     if constant_weights:

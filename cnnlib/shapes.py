@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from cnnlib._checks import int_at_least as _positive_int
+from cnnlib._checks import int_at_least, int_pair
 from cnnlib.hooks import Hooks
 
 
@@ -27,11 +27,11 @@ def conv_out(size: int, kernel_size: int, stride: int = 1, padding: int = 0,
     ``torch.nn.Conv2d``: the dilated kernel spans ``dilation*(kernel_size-1) + 1`` pixels and
     must fit inside the padded input at least once.
     """
-    _positive_int("size", size)
-    _positive_int("kernel_size", kernel_size)
-    _positive_int("stride", stride)
-    _positive_int("padding", padding, minimum=0)
-    _positive_int("dilation", dilation)
+    int_at_least("size", size)
+    int_at_least("kernel_size", kernel_size)
+    int_at_least("stride", stride)
+    int_at_least("padding", padding, minimum=0)
+    int_at_least("dilation", dilation)
     span = dilation * (kernel_size - 1) + 1
     padded = size + 2 * padding
     if span > padded:
@@ -47,12 +47,8 @@ def conv_out(size: int, kernel_size: int, stride: int = 1, padding: int = 0,
 
 
 def _kernel_area(kernel_size: int | tuple[int, int]) -> int:
-    ks = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
-    if len(ks) != 2:
-        raise ValueError(f"kernel_size must be an int or a pair (kh, kw), got {kernel_size!r}.")
-    for k in ks:
-        _positive_int("kernel_size", k)
-    return ks[0] * ks[1]
+    kh, kw = int_pair("kernel_size", kernel_size)
+    return kh * kw
 
 
 def conv_params(in_ch: int, out_ch: int, kernel_size: int | tuple[int, int], groups: int = 1,
@@ -62,9 +58,9 @@ def conv_params(in_ch: int, out_ch: int, kernel_size: int | tuple[int, int], gro
     Each of the ``out_ch`` kernels is ``(in_ch/groups) x kh x kw``, plus one bias per output
     channel: ``out_ch * (in_ch/groups) * kh * kw + out_ch``.
     """
-    _positive_int("in_ch", in_ch)
-    _positive_int("out_ch", out_ch)
-    _positive_int("groups", groups)
+    int_at_least("in_ch", in_ch)
+    int_at_least("out_ch", out_ch)
+    int_at_least("groups", groups)
     if in_ch % groups or out_ch % groups:
         raise ValueError(
             f"groups={groups} must divide both in_ch={in_ch} and out_ch={out_ch}; "
@@ -81,9 +77,7 @@ def conv_macs(in_ch: int, out_ch: int, kernel_size: int | tuple[int, int],
     With ``bias=True`` the bias add counts as one more operation per output value, as
     torchinfo counts it; ``bias=False`` gives the strict multiply-adds of the kernels.
     """
-    h, w = (out_size, out_size) if isinstance(out_size, int) else tuple(out_size)
-    _positive_int("out_size", h)
-    _positive_int("out_size", w)
+    h, w = int_pair("out_size", out_size)
     return conv_params(in_ch, out_ch, kernel_size, groups, bias) * h * w
 
 

@@ -1,0 +1,317 @@
+"""Inception v3 (Szegedy et al., "Rethinking the Inception Architecture for Computer Vision", 2016).
+
+The same network as ``torchvision.models.inception_v3``: the same layers, the same parameter
+names (so torchvision's state_dict, and its ImageNet weights, load with ``strict=True``) and
+the same outputs. Every convolution is a :class:`BasicConv2d` (convolution, batch norm, ReLU).
+After a plain stem, the modules work on three grids, 35×35, 17×17 and 8×8 for a 299×299 image:
+
+- :class:`InceptionA` (35×35): 1×1, 5×5 and two stacked 3×3 branches plus a pooled branch.
+- :class:`InceptionB`: grid reduction 35 → 17, stride-2 convolutions beside a stride-2 max pool.
+- :class:`InceptionC` (17×17): 7×7 convolutions factorised into 1×7 and 7×1.
+- :class:`InceptionD`: grid reduction 17 → 8.
+- :class:`InceptionE` (8×8): 3×3 convolutions split into parallel 1×3 and 3×1 outputs.
+- :class:`InceptionAux`: the auxiliary classifier on the 17×17 grid, used in training only.
+
+Class names follow torchvision's, so the two files can be read side by side. torchvision's
+``transform_input`` is left out (our behaviour is its default, ``transform_input=False``); see
+:func:`inception_v3`.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from cnnlib._checks import int_at_least
+
+# Smallest input height/width. Below 75 the 17×17 grid shrinks to 1×1 and Mixed_7a's 3×3
+# window no longer fits. In training the auxiliary classifier pools 5×5 (stride 3) and then
+# applies a 5×5 convolution, which needs the full 17×17 grid: only inputs of 299 or more give it.
+MIN_SIZE = 75
+MIN_SIZE_TRAIN_AUX = 299
+
+
+class InceptionOutputs(NamedTuple):
+    """What the model returns in training mode with ``aux_logits=True`` (as torchvision's)."""
+
+    logits: torch.Tensor
+    aux_logits: torch.Tensor
+
+
+class BasicConv2d(nn.Module):
+    """Convolution (no bias: batch norm shifts anyway), batch norm with eps 0.001, ReLU."""
+
+    def __init__(self, in_channels: int, out_channels: int, **kwargs) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, out_channels, bias=False, **kwargs)
+        self.bn = nn.BatchNorm2d(out_channels, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu(self.bn(self.conv(x)), inplace=True)
+
+
+class InceptionA(nn.Module):
+    """35×35 module: 64 + 64 + 96 + ``pool_features`` output channels, same height and width.
+
+    The 5×5 branch and the double-3×3 branch (a factorised 5×5) start with 1×1 bottlenecks.
+    """
+
+    def __init__(self, in_channels: int, pool_features: int) -> None:
+        super().__init__()
+        self.branch1x1 = BasicConv2d(in_channels, 64, kernel_size=1)
+
+        self.branch5x5_1 = BasicConv2d(in_channels, 48, kernel_size=1)
+        self.branch5x5_2 = BasicConv2d(48, 64, kernel_size=5, padding=2)
+
+        self.branch3x3dbl_1 = BasicConv2d(in_channels, 64, kernel_size=1)
+        self.branch3x3dbl_2 = BasicConv2d(64, 96, kernel_size=3, padding=1)
+        self.branch3x3dbl_3 = BasicConv2d(96, 96, kernel_size=3, padding=1)
+
+        self.branch_pool = BasicConv2d(in_channels, pool_features, kernel_size=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        branch1x1 = self.branch1x1(x)
+        branch5x5 = self.branch5x5_2(self.branch5x5_1(x))
+        branch3x3dbl = self.branch3x3dbl_3(self.branch3x3dbl_2(self.branch3x3dbl_1(x)))
+        branch_pool = self.branch_pool(F.avg_pool2d(x, kernel_size=3, stride=1, padding=1))
+        return torch.cat([branch1x1, branch5x5, branch3x3dbl, branch_pool], 1)
+
+
+class InceptionB(nn.Module):
+    """Grid reduction 35 → 17: stride-2 convolutions (384 and 96 channels) beside a stride-2
+    max pool (the ``in_channels`` input channels), concatenated: 480 + ``in_channels``.
+
+    Pooling and convolving in parallel halves the grid without first squeezing the channels
+    (a representational bottleneck) and without running the expensive module at full size."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch3x3 = BasicConv2d(in_channels, 384, kernel_size=3, stride=2)
+
+        self.branch3x3dbl_1 = BasicConv2d(in_channels, 64, kernel_size=1)
+        self.branch3x3dbl_2 = BasicConv2d(64, 96, kernel_size=3, padding=1)
+        self.branch3x3dbl_3 = BasicConv2d(96, 96, kernel_size=3, stride=2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        branch3x3 = self.branch3x3(x)
+        branch3x3dbl = self.branch3x3dbl_3(self.branch3x3dbl_2(self.branch3x3dbl_1(x)))
+        branch_pool = F.max_pool2d(x, kernel_size=3, stride=2)
+        return torch.cat([branch3x3, branch3x3dbl, branch_pool], 1)
+
+
+class InceptionC(nn.Module):
+    """17×17 module: 4 × 192 = 768 output channels. Each 7×7 convolution is factorised into a
+    1×7 and a 7×1 one (14 weights per channel pair instead of 49); ``channels_7x7`` is the width
+    inside those branches."""
+
+    def __init__(self, in_channels: int, channels_7x7: int) -> None:
+        super().__init__()
+        c7 = channels_7x7
+        self.branch1x1 = BasicConv2d(in_channels, 192, kernel_size=1)
+
+        self.branch7x7_1 = BasicConv2d(in_channels, c7, kernel_size=1)
+        self.branch7x7_2 = BasicConv2d(c7, c7, kernel_size=(1, 7), padding=(0, 3))
+        self.branch7x7_3 = BasicConv2d(c7, 192, kernel_size=(7, 1), padding=(3, 0))
+
+        self.branch7x7dbl_1 = BasicConv2d(in_channels, c7, kernel_size=1)
+        self.branch7x7dbl_2 = BasicConv2d(c7, c7, kernel_size=(7, 1), padding=(3, 0))
+        self.branch7x7dbl_3 = BasicConv2d(c7, c7, kernel_size=(1, 7), padding=(0, 3))
+        self.branch7x7dbl_4 = BasicConv2d(c7, c7, kernel_size=(7, 1), padding=(3, 0))
+        self.branch7x7dbl_5 = BasicConv2d(c7, 192, kernel_size=(1, 7), padding=(0, 3))
+
+        self.branch_pool = BasicConv2d(in_channels, 192, kernel_size=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        branch1x1 = self.branch1x1(x)
+        branch7x7 = self.branch7x7_3(self.branch7x7_2(self.branch7x7_1(x)))
+        branch7x7dbl = self.branch7x7dbl_1(x)
+        branch7x7dbl = self.branch7x7dbl_3(self.branch7x7dbl_2(branch7x7dbl))
+        branch7x7dbl = self.branch7x7dbl_5(self.branch7x7dbl_4(branch7x7dbl))
+        branch_pool = self.branch_pool(F.avg_pool2d(x, kernel_size=3, stride=1, padding=1))
+        return torch.cat([branch1x1, branch7x7, branch7x7dbl, branch_pool], 1)
+
+
+class InceptionD(nn.Module):
+    """Grid reduction 17 → 8: stride-2 convolutions (320 and 192 channels) beside a stride-2
+    max pool, concatenated: 512 + ``in_channels`` output channels."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch3x3_1 = BasicConv2d(in_channels, 192, kernel_size=1)
+        self.branch3x3_2 = BasicConv2d(192, 320, kernel_size=3, stride=2)
+
+        self.branch7x7x3_1 = BasicConv2d(in_channels, 192, kernel_size=1)
+        self.branch7x7x3_2 = BasicConv2d(192, 192, kernel_size=(1, 7), padding=(0, 3))
+        self.branch7x7x3_3 = BasicConv2d(192, 192, kernel_size=(7, 1), padding=(3, 0))
+        self.branch7x7x3_4 = BasicConv2d(192, 192, kernel_size=3, stride=2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        branch3x3 = self.branch3x3_2(self.branch3x3_1(x))
+        branch7x7x3 = self.branch7x7x3_2(self.branch7x7x3_1(x))
+        branch7x7x3 = self.branch7x7x3_4(self.branch7x7x3_3(branch7x7x3))
+        branch_pool = F.max_pool2d(x, kernel_size=3, stride=2)
+        return torch.cat([branch3x3, branch7x7x3, branch_pool], 1)
+
+
+class InceptionE(nn.Module):
+    """8×8 module: 320 + 768 + 768 + 192 = 2048 output channels. The 3×3 branches end in a 1×3
+    and a 3×1 convolution side by side (not one after the other) whose outputs are concatenated:
+    on the coarsest grid the paper widens the representation instead of deepening it."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch1x1 = BasicConv2d(in_channels, 320, kernel_size=1)
+
+        self.branch3x3_1 = BasicConv2d(in_channels, 384, kernel_size=1)
+        self.branch3x3_2a = BasicConv2d(384, 384, kernel_size=(1, 3), padding=(0, 1))
+        self.branch3x3_2b = BasicConv2d(384, 384, kernel_size=(3, 1), padding=(1, 0))
+
+        self.branch3x3dbl_1 = BasicConv2d(in_channels, 448, kernel_size=1)
+        self.branch3x3dbl_2 = BasicConv2d(448, 384, kernel_size=3, padding=1)
+        self.branch3x3dbl_3a = BasicConv2d(384, 384, kernel_size=(1, 3), padding=(0, 1))
+        self.branch3x3dbl_3b = BasicConv2d(384, 384, kernel_size=(3, 1), padding=(1, 0))
+
+        self.branch_pool = BasicConv2d(in_channels, 192, kernel_size=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        branch1x1 = self.branch1x1(x)
+        branch3x3 = self.branch3x3_1(x)
+        branch3x3 = torch.cat([self.branch3x3_2a(branch3x3), self.branch3x3_2b(branch3x3)], 1)
+        branch3x3dbl = self.branch3x3dbl_2(self.branch3x3dbl_1(x))
+        branch3x3dbl = torch.cat(
+            [self.branch3x3dbl_3a(branch3x3dbl), self.branch3x3dbl_3b(branch3x3dbl)], 1
+        )
+        branch_pool = self.branch_pool(F.avg_pool2d(x, kernel_size=3, stride=1, padding=1))
+        return torch.cat([branch1x1, branch3x3, branch3x3dbl, branch_pool], 1)
+
+
+class InceptionAux(nn.Module):
+    """Auxiliary classifier on the 17×17 grid: 5×5 average pool (stride 3) to 5×5, a 1×1
+    convolution to 128 channels, a 5×5 convolution to 768 (1×1 left), a linear layer."""
+
+    def __init__(self, in_channels: int, num_classes: int) -> None:
+        super().__init__()
+        self.conv0 = BasicConv2d(in_channels, 128, kernel_size=1)
+        self.conv1 = BasicConv2d(128, 768, kernel_size=5)
+        self.fc = nn.Linear(768, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.avg_pool2d(x, kernel_size=5, stride=3)  # N x 768 x 17 x 17 -> 5 x 5
+        x = self.conv1(self.conv0(x))                 # -> N x 768 x 1 x 1
+        x = F.adaptive_avg_pool2d(x, (1, 1))
+        return self.fc(torch.flatten(x, 1))
+
+
+class InceptionV3(nn.Module):
+    """Inception v3 for 3×299×299 images (at least 75×75): see :func:`inception_v3`."""
+
+    def __init__(self, num_classes: int = 1000, aux_logits: bool = True, dropout: float = 0.5) -> None:
+        super().__init__()
+        # Stem: plain convolutions and max pools, 299 -> 149 -> 147 -> 73 -> 71 -> 35.
+        self.Conv2d_1a_3x3 = BasicConv2d(3, 32, kernel_size=3, stride=2)
+        self.Conv2d_2a_3x3 = BasicConv2d(32, 32, kernel_size=3)
+        self.Conv2d_2b_3x3 = BasicConv2d(32, 64, kernel_size=3, padding=1)
+        self.maxpool1 = nn.MaxPool2d(kernel_size=3, stride=2)
+        self.Conv2d_3b_1x1 = BasicConv2d(64, 80, kernel_size=1)
+        self.Conv2d_4a_3x3 = BasicConv2d(80, 192, kernel_size=3)
+        self.maxpool2 = nn.MaxPool2d(kernel_size=3, stride=2)
+        # 35×35 grid
+        self.Mixed_5b = InceptionA(192, pool_features=32)
+        self.Mixed_5c = InceptionA(256, pool_features=64)
+        self.Mixed_5d = InceptionA(288, pool_features=64)
+        self.Mixed_6a = InceptionB(288)
+        # 17×17 grid
+        self.Mixed_6b = InceptionC(768, channels_7x7=128)
+        self.Mixed_6c = InceptionC(768, channels_7x7=160)
+        self.Mixed_6d = InceptionC(768, channels_7x7=160)
+        self.Mixed_6e = InceptionC(768, channels_7x7=192)
+        self.AuxLogits = InceptionAux(768, num_classes) if aux_logits else None
+        self.Mixed_7a = InceptionD(768)
+        # 8×8 grid
+        self.Mixed_7b = InceptionE(1280)
+        self.Mixed_7c = InceptionE(2048)
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.dropout = nn.Dropout(p=dropout)
+        self.fc = nn.Linear(2048, num_classes)
+        self._init_weights()
+
+    def _init_weights(self) -> None:
+        # torchvision's init_weights=True (from the TensorFlow original): truncated normals,
+        # narrower for the auxiliary head's last two layers so its output starts small.
+        for m in self.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                nn.init.trunc_normal_(m.weight, mean=0.0, std=0.1, a=-2, b=2)
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+        if self.AuxLogits is not None:
+            nn.init.trunc_normal_(self.AuxLogits.conv1.conv.weight, mean=0.0, std=0.01, a=-2, b=2)
+            nn.init.trunc_normal_(self.AuxLogits.fc.weight, mean=0.0, std=0.001, a=-2, b=2)
+
+    def _check_input(self, x: torch.Tensor) -> None:
+        if not isinstance(x, torch.Tensor) or x.ndim != 4 or x.shape[1] != 3:
+            shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+            raise ValueError(f"Inception v3 needs a batch of RGB images (N, 3, H, W), got {shape}.")
+        training_aux = self.training and self.AuxLogits is not None
+        minimum = MIN_SIZE_TRAIN_AUX if training_aux else MIN_SIZE
+        if min(x.shape[-2:]) < minimum:
+            why = ("in training mode the auxiliary classifier needs the full 17x17 grid; call "
+                   ".eval(), or build the model with aux_logits=False, to go down to 75x75"
+                   if training_aux else "smaller images shrink to nothing before the last module")
+            raise ValueError(f"Inception v3 needs images of at least {minimum}x{minimum} "
+                             f"(299x299 is its design size), got {tuple(x.shape[-2:])}: {why}.")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor | InceptionOutputs:
+        self._check_input(x)
+        x = self.Conv2d_1a_3x3(x)   # N x 32 x 149 x 149 (for a 299 x 299 input)
+        x = self.Conv2d_2a_3x3(x)   # N x 32 x 147 x 147
+        x = self.Conv2d_2b_3x3(x)   # N x 64 x 147 x 147
+        x = self.maxpool1(x)        # N x 64 x 73 x 73
+        x = self.Conv2d_3b_1x1(x)   # N x 80 x 73 x 73
+        x = self.Conv2d_4a_3x3(x)   # N x 192 x 71 x 71
+        x = self.maxpool2(x)        # N x 192 x 35 x 35
+        x = self.Mixed_5b(x)        # N x 256 x 35 x 35
+        x = self.Mixed_5c(x)        # N x 288 x 35 x 35
+        x = self.Mixed_5d(x)        # N x 288 x 35 x 35
+        x = self.Mixed_6a(x)        # N x 768 x 17 x 17
+        x = self.Mixed_6b(x)
+        x = self.Mixed_6c(x)
+        x = self.Mixed_6d(x)
+        x = self.Mixed_6e(x)        # N x 768 x 17 x 17
+        aux = self.AuxLogits(x) if self.AuxLogits is not None and self.training else None
+        x = self.Mixed_7a(x)        # N x 1280 x 8 x 8
+        x = self.Mixed_7b(x)        # N x 2048 x 8 x 8
+        x = self.Mixed_7c(x)        # N x 2048 x 8 x 8
+        x = self.avgpool(x)         # N x 2048 x 1 x 1
+        x = self.dropout(x)
+        x = self.fc(torch.flatten(x, 1))  # N x num_classes
+        return InceptionOutputs(x, aux) if aux is not None else x
+
+
+def inception_v3(num_classes: int = 1000, aux_logits: bool = True) -> InceptionV3:
+    """Inception v3, identical to ``torchvision.models.inception_v3(weights=None, init_weights=True)``.
+
+    27,161,264 parameters with the auxiliary classifier, 23,834,568 without. Input: (N, 3, H, W)
+    float images, 299×299 by design; in eval mode anything from 75×75 works. Output:
+
+    - eval mode, or ``aux_logits=False``: the (N, num_classes) logits;
+    - training mode with ``aux_logits=True``: ``InceptionOutputs(logits, aux_logits)``, a named
+      tuple of two (N, num_classes) tensors, as torchvision returns. Train on
+      ``loss(logits) + weight * loss(aux_logits)``. This needs inputs of at least 299×299.
+
+    The parameter names are torchvision's, so ``model.load_state_dict(tv.state_dict())`` works
+    with ``strict=True`` for a torchvision model ``tv`` built with the same arguments.
+
+    ``transform_input``: torchvision's ``Inception3`` defaults to ``transform_input=False``, the
+    behaviour here. ``torchvision.models.inception_v3(weights=...)`` switches it on: the Google
+    weights expect each channel scaled to [-1, 1], so the model first maps an input normalised
+    with the ImageNet mean and std back to that range, ``x * std / 0.5 + (mean - 0.5) / 0.5``
+    per channel. To use those weights here, normalise the images with mean 0.5 and std 0.5.
+    """
+    int_at_least("num_classes", num_classes)
+    if not isinstance(aux_logits, bool):
+        raise ValueError(f"aux_logits must be True or False, got {aux_logits!r}.")
+    return InceptionV3(num_classes=num_classes, aux_logits=aux_logits)

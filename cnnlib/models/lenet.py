@@ -1,0 +1,226 @@
+"""LeNet-5: the network of LeCun et al. (1998) as the paper built it, and the modern variant.
+
+Y. LeCun, L. Bottou, Y. Bengio and P. Haffner, "Gradient-based learning applied to document
+recognition", Proc. IEEE 86(11), 1998, section II-B. Both networks read a 32×32 one-channel
+image (an MNIST digit padded by 2 pixels) and return (N, 10) scores, larger = more likely.
+
+- :func:`lenet5_1998`: C1 (6 maps, 5×5) → S2 (trainable subsampling) → C3 (16 maps, the
+  paper's connection table) → S4 → C5 (120) → F6 (84) → 10 Euclidean RBF units with fixed
+  ±1 codes, every layer up to F6 followed by the squashing function 1.7159·tanh(2a/3).
+  60,000 trainable parameters.
+- :func:`lenet5`: the same skeleton as most courses write it today: ReLU, 2×2 max pooling, a
+  full C3 and a linear output layer. 61,706 parameters.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from cnnlib._checks import int_at_least
+
+INPUT_SHAPE = (1, 32, 32)
+"""What both networks read: one channel, 32×32 pixels."""
+
+C3_INPUTS: tuple[tuple[int, ...], ...] = (
+    (0, 1, 2), (1, 2, 3), (2, 3, 4), (3, 4, 5), (4, 5, 0), (5, 0, 1),    # 3 neighbouring maps
+    (0, 1, 2, 3), (1, 2, 3, 4), (2, 3, 4, 5), (3, 4, 5, 0), (4, 5, 0, 1), (5, 0, 1, 2),  # 4
+    (0, 1, 3, 4), (1, 2, 4, 5), (0, 2, 3, 5),                            # 4, not neighbours
+    (0, 1, 2, 3, 4, 5),                                                  # all 6
+)  # fmt: skip
+"""Table I of the paper: the S2 maps (0-5) that each of C3's 16 maps reads (S2 maps wrap around)."""
+
+# The fixed codes of the output units: a 7-wide, 12-high stylised bitmap of each digit
+# ('#' = +1, '.' = -1), read row by row into 84 numbers, the size of F6. The paper drew such
+# bitmaps for the whole ASCII set but did not print them; these are our own drawings.
+_BITMAPS = """
+..###.. ...#... .#####. .#####. ....##. ####### ..####. ####### ..###.. ..###..
+.#...#. ..##... #.....# #.....# ...#.#. #...... .#..... ......# .#...#. .#...#.
+#.....# .#.#... ......# ......# ..#..#. #...... #...... ......# #.....# #.....#
+#.....# ...#... ......# ......# .#...#. #...... #...... .....#. #.....# #.....#
+#.....# ...#... .....#. .....#. #....#. #####.. #.###.. .....#. .#...#. #.....#
+#.....# ...#... ....#.. ..###.. #....#. .....#. ##...#. ....#.. ..###.. .#...##
+#.....# ...#... ...#... .....#. ####### ......# #.....# ....#.. .#...#. ..###.#
+#.....# ...#... ..#.... ......# .....#. ......# #.....# ...#... #.....# ......#
+#.....# ...#... .#..... ......# .....#. ......# #.....# ...#... #.....# ......#
+#.....# ...#... #...... ......# .....#. ......# #.....# ..#.... #.....# ......#
+.#...#. ...#... #...... #.....# .....#. #....#. .#...#. ..#.... .#...#. .....#.
+..###.. .#####. ####### .#####. .....#. .####.. ..###.. ..#.... ..###.. .####..
+"""
+
+
+def rbf_codes() -> torch.Tensor:
+    """The fixed output codes, (10, 84) of ±1: digit ``d``'s 12×7 bitmap, row by row."""
+    rows = [line.split() for line in _BITMAPS.strip().splitlines()]  # 12 rows x 10 digits
+    codes = [[1.0 if ch == "#" else -1.0 for row in rows for ch in row[d]] for d in range(10)]
+    return torch.tensor(codes)
+
+
+def c3_table() -> torch.Tensor:
+    """Table I as a (16, 6) boolean matrix: ``table[j, i]`` is True when C3 map j reads S2 map i."""
+    table = torch.zeros(len(C3_INPUTS), 6, dtype=torch.bool)
+    for j, inputs in enumerate(C3_INPUTS):
+        table[j, list(inputs)] = True
+    return table
+
+
+def _check_input(x: torch.Tensor) -> None:
+    if not isinstance(x, torch.Tensor) or x.ndim != 4 or tuple(x.shape[1:]) != INPUT_SHAPE:
+        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ValueError(
+            f"LeNet-5 reads a batch of 1-channel 32x32 images, shape (N, 1, 32, 32); got {shape}. "
+            "Pad 28x28 MNIST digits by 2 pixels on each side with the background value, "
+            "e.g. F.pad(x, (2, 2, 2, 2), value=x.min())."
+        )
+
+
+class ScaledTanh(nn.Module):
+    """The paper's squashing function f(a) = 1.7159 tanh(2a/3) (its appendix A).
+
+    The constants make f(1) = 1 and f(-1) = -1, where f's second derivative is largest, so
+    targets of ±1 sit where the function bends, not on its flat asymptotes at ±1.7159.
+    """
+
+    def forward(self, a: torch.Tensor) -> torch.Tensor:
+        return 1.7159 * torch.tanh(a * (2 / 3))
+
+
+class Subsampling(nn.Module):
+    """The paper's trainable subsampling (S2, S4): the mean of each 2×2 block, times a learned
+    coefficient, plus a learned bias, both one per map (2 parameters a map).
+
+    The paper adds the four inputs; we average them, which only rescales the coefficient by 4.
+    Squashing comes after, as a separate :class:`ScaledTanh`. With a small coefficient the unit
+    works in tanh's linear range and the layer merely blurs; with a large one it saturates.
+    """
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(channels))
+        self.bias = nn.Parameter(torch.zeros(channels))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.avg_pool2d(x, 2) * self.weight[:, None, None] + self.bias[:, None, None]
+
+
+class TableConv2d(nn.Module):
+    """A convolution in which output map j reads only the input maps that ``table[j]`` marks.
+
+    There is one k×k kernel per True entry of the (out, in) boolean ``table``, stored in
+    ``weight`` (connections, k, k) in row-major order of the table, plus one bias per output
+    map: exactly the parameters the paper counts. :meth:`dense_weight` places them in a full
+    (out, in, k, k) kernel with zeros where the table has no connection, so the forward pass
+    is one ordinary convolution. No padding, stride 1, as in LeNet-5.
+    """
+
+    def __init__(self, table: torch.Tensor, kernel_size: int) -> None:
+        super().__init__()
+        int_at_least("kernel_size", kernel_size)
+        if table.dtype != torch.bool or table.ndim != 2 or not bool(table.any(dim=1).all()):
+            raise ValueError("table must be a 2-D boolean (out, in) tensor with a True in every row: "
+                             "each output map needs at least one input map.")
+        self.register_buffer("table", table.clone())
+        self.kernel_size = kernel_size
+        fan_in = table.sum(dim=1) * kernel_size**2  # per output map: its inputs times k*k
+        bound = (1 / fan_in.float()).sqrt()         # nn.Conv2d's default range, per map
+        self.weight = nn.Parameter(
+            (torch.rand(int(table.sum()), kernel_size, kernel_size) * 2 - 1)
+            * bound.repeat_interleave(table.sum(dim=1))[:, None, None])
+        self.bias = nn.Parameter((torch.rand(len(table)) * 2 - 1) * bound)
+
+    def dense_weight(self) -> torch.Tensor:
+        """The (out, in, k, k) kernel of an ordinary convolution: zeros where table is False."""
+        k = self.kernel_size
+        dense = self.weight.new_zeros(*self.table.shape, k, k)
+        dense[self.table] = self.weight  # boolean indexing walks the table row by row
+        return dense
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(x, self.dense_weight(), self.bias)
+
+
+class EuclideanRBF(nn.Module):
+    """Output units that score how close the input is to each class's fixed code.
+
+    The paper's unit i outputs the squared distance y_i = sum_j (x_j - w_ij)^2 between F6's 84
+    outputs and code w_i, a penalty: small means likely. We return ``-y`` so that, like logits,
+    larger = more likely and argmax picks the class. The codes are a buffer, not a parameter:
+    fixed, as in the paper.
+    """
+
+    def __init__(self, codes: torch.Tensor) -> None:
+        super().__init__()
+        self.register_buffer("codes", codes.clone())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return -(x[:, None, :] - self.codes).pow(2).sum(dim=-1)  # (N, 1, 84) - (10, 84)
+
+
+class LeNet5_1998(nn.Module):
+    """LeNet-5 as described by LeCun et al. (1998): 60,000 trainable parameters.
+
+    (N, 1, 32, 32) → C1 6@28×28 → S2 6@14×14 → C3 16@10×10 → S4 16@5×5 → C5 120@1×1 → F6 84
+    → (N, 10) negative squared distances to the class codes. Every layer up to F6 is followed
+    by the squashing function. Weights start uniform in ±1/sqrt(fan-in), PyTorch's default
+    (the paper used ±2.4/fan-in, which trained more slowly with AdamW), subsampling
+    coefficients at 1 and their biases at 0.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.c1 = nn.Conv2d(1, 6, 5)                 # 6 @ 28x28
+        self.s2 = Subsampling(6)                     # 6 @ 14x14
+        self.c3 = TableConv2d(c3_table(), 5)         # 16 @ 10x10
+        self.s4 = Subsampling(16)                    # 16 @ 5x5
+        self.c5 = nn.Conv2d(16, 120, 5)              # 120 @ 1x1
+        self.f6 = nn.Linear(120, 84)
+        self.output = EuclideanRBF(rbf_codes())      # 10 scores
+        self.squash = ScaledTanh()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_input(x)
+        x = self.squash(self.c1(x))
+        x = self.squash(self.s2(x))
+        x = self.squash(self.c3(x))
+        x = self.squash(self.s4(x))
+        x = self.squash(self.c5(x)).flatten(1)
+        x = self.squash(self.f6(x))
+        return self.output(x)
+
+
+class LeNet5(nn.Module):
+    """The modern LeNet-5: ReLU, 2×2 max pooling, a full C3, a linear output; 61,706 parameters.
+
+    The layers keep the paper's names and sizes: (N, 1, 32, 32) → C1 6@28×28 → S2 6@14×14 →
+    C3 16@10×10 → S4 16@5×5 → C5 120 → F6 84 → (N, 10) logits.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.c1 = nn.Conv2d(1, 6, 5)
+        self.s2 = nn.MaxPool2d(2)
+        self.c3 = nn.Conv2d(6, 16, 5)
+        self.s4 = nn.MaxPool2d(2)
+        self.c5 = nn.Conv2d(16, 120, 5)
+        self.f6 = nn.Linear(120, 84)
+        self.output = nn.Linear(84, 10)
+        self.relu = nn.ReLU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_input(x)
+        x = self.s2(self.relu(self.c1(x)))
+        x = self.s4(self.relu(self.c3(x)))
+        x = self.relu(self.c5(x)).flatten(1)
+        x = self.relu(self.f6(x))
+        return self.output(x)
+
+
+def lenet5_1998() -> LeNet5_1998:
+    """LeNet-5 as the 1998 paper built it (see :class:`LeNet5_1998`): 60,000 trainable parameters."""
+    return LeNet5_1998()
+
+
+def lenet5() -> LeNet5:
+    """The modern LeNet-5 (see :class:`LeNet5`): 61,706 parameters, (N, 1, 32, 32) → (N, 10)."""
+    return LeNet5()

@@ -1,0 +1,128 @@
+"""VGG-11/13/16/19 from one configuration table, laid out as torchvision's (same weights work).
+
+Simonyan & Zisserman, *Very Deep Convolutional Networks for Large-Scale Image Recognition*
+(ICLR 2015). Every convolution is 3×3 with padding 1 (the size stays), every pool a 2×2 max pool
+of stride 2 (the size halves), and the channels double after each pool up to 512. The four
+networks differ only in how many convolutions each of the five stages stacks: that is
+:data:`CONFIGS`, Table 1 of the paper (columns A, B, D, E; torchvision leaves out A-LRN and C,
+whose 16 layers include 1×1 convolutions). The "depth" counts weight layers: the convolutions
+plus the three fully connected layers.
+
+``batch_norm=True`` adds a BatchNorm2d after every convolution (torchvision's ``vgg16_bn``);
+the paper predates batch norm. Module names and the weight initialisation follow torchvision,
+so ``vgg(16)`` seeded like ``torchvision.models.vgg16()`` starts from the same weights, and
+either model's ``state_dict`` loads into the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from cnnlib._checks import int_at_least
+
+CONFIGS: dict[int, tuple[int | str, ...]] = {
+    # A number is a 3×3 convolution with that many output channels (+ ReLU), "M" a 2×2 max pool.
+    11: (64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"),  # A
+    13: (64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"),  # B
+    16: (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"),  # D
+    19: (64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M",
+         512, 512, 512, 512, "M", 512, 512, 512, 512, "M"),  # E
+}  # fmt: skip
+
+MIN_SIZE = 32
+"""The smallest height and width VGG accepts: five 2×2 max pools halve it five times, 32 → 1.
+The adaptive average pool then turns any grid (1×1 at 32 pixels, 7×7 at the usual 224) into the
+7×7 the first linear layer expects."""
+
+
+def make_features(config: Sequence[int | str], batch_norm: bool = False,
+                  in_channels: int = 3) -> nn.Sequential:
+    """The convolutional part of a VGG from a configuration such as ``CONFIGS[16]``.
+
+    Each number ``c`` adds ``Conv2d(in, c, 3, padding=1)`` (+ ``BatchNorm2d(c)``) + ReLU, each
+    ``"M"`` a ``MaxPool2d(2, 2)``. The layers are numbered as in torchvision, which is what
+    makes its state_dict keys (``features.0.weight``, ...) match.
+    """
+    int_at_least("in_channels", in_channels)
+    layers: list[nn.Module] = []
+    for v in config:
+        if v == "M":
+            layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
+        elif isinstance(v, int) and not isinstance(v, bool) and v >= 1:
+            layers.append(nn.Conv2d(in_channels, v, kernel_size=3, padding=1))
+            if batch_norm:
+                layers.append(nn.BatchNorm2d(v))
+            layers.append(nn.ReLU(inplace=True))
+            in_channels = v
+        else:
+            raise ValueError(f"A VGG configuration holds channel counts (ints >= 1) and 'M' for a "
+                             f"max pool, got {v!r} in {list(config)}.")
+    return nn.Sequential(*layers)
+
+
+class VGG(nn.Module):
+    """VGG-``depth``: ``features`` (:func:`make_features` of ``CONFIGS[depth]``), ``avgpool``
+    (adaptive, to 7×7) and ``classifier`` (3 linear layers, dropout after the first two).
+    (N, 3, H, W) -> (N, num_classes) logits, for H, W >= :data:`MIN_SIZE`."""
+
+    def __init__(self, depth: int = 16, num_classes: int = 1000, batch_norm: bool = False,
+                 dropout: float = 0.5) -> None:
+        super().__init__()
+        if isinstance(depth, bool) or not isinstance(depth, int) or depth not in CONFIGS:
+            raise ValueError(f"depth must be one of {sorted(CONFIGS)} (the VGG configurations of "
+                             f"Table 1 of Simonyan & Zisserman), got {depth!r}.")
+        int_at_least("num_classes", num_classes)
+        if not isinstance(batch_norm, bool):
+            raise ValueError(f"batch_norm must be True or False, got {batch_norm!r}.")
+        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+            raise ValueError(f"dropout must be a probability in [0, 1), got {dropout!r}.")
+        self.features = make_features(CONFIGS[depth], batch_norm)
+        self.avgpool = nn.AdaptiveAvgPool2d((7, 7))  # a no-op at 224 px; lets other sizes work
+        self.classifier = nn.Sequential(
+            nn.Linear(512 * 7 * 7, 4096),  # 102.8 M parameters: most of every VGG
+            nn.ReLU(True),
+            nn.Dropout(p=dropout),
+            nn.Linear(4096, 4096),
+            nn.ReLU(True),
+            nn.Dropout(p=dropout),
+            nn.Linear(4096, num_classes),
+        )
+        # torchvision's initialisation, in the same order, so the same seed gives the same weights
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+                nn.init.constant_(m.bias, 0)
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.constant_(m.weight, 1)
+                nn.init.constant_(m.bias, 0)
+            elif isinstance(m, nn.Linear):
+                nn.init.normal_(m.weight, 0, 0.01)
+                nn.init.constant_(m.bias, 0)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 4 or x.shape[1] != 3 or min(x.shape[-2:]) < MIN_SIZE:
+            raise ValueError(
+                f"VGG needs a batch of RGB images (N, 3, H, W) with H and W >= {MIN_SIZE}, got "
+                f"shape {tuple(x.shape)}. Add a batch dimension with x[None], or resize the "
+                "images (ImageNet weights expect 224×224)."
+            )
+        x = self.features(x)
+        x = self.avgpool(x)
+        x = torch.flatten(x, 1)
+        return self.classifier(x)
+
+
+def vgg(depth: int, num_classes: int = 1000, batch_norm: bool = False, dropout: float = 0.5) -> VGG:
+    """VGG-11, 13, 16 or 19 (torchvision's ``vgg11`` ... ``vgg19``, ``_bn`` with ``batch_norm``).
+
+    Parameters for 1000 classes: 132,863,336 / 133,047,848 / 138,357,544 / 143,667,240.
+    """
+    return VGG(depth, num_classes=num_classes, batch_norm=batch_norm, dropout=dropout)
+
+
+def vgg16(*, num_classes: int = 1000, batch_norm: bool = False, dropout: float = 0.5) -> VGG:
+    """VGG-16 (configuration D), 138,357,544 parameters for 1000 classes: ``vgg(16, ...)``."""
+    return vgg(16, num_classes=num_classes, batch_norm=batch_norm, dropout=dropout)
