@@ -56,7 +56,31 @@ def _detach(x: Any, cpu: bool = False) -> Any:
     return x
 
 
-class Hook:
+class _OwnsHandle:
+    """Owns one hook handle: removes it in one place, also as a context manager."""
+
+    handle: Any
+    stored: Any
+
+    @property
+    def removed(self) -> bool:
+        """True once the hook is off its module or tensor."""
+        return self.handle is None
+
+    def remove(self) -> None:
+        """Take the hook off (safe to call twice); ``.stored`` is kept."""
+        if self.handle is not None:
+            self.handle.remove()
+            self.handle = None
+
+    def __enter__(self) -> _OwnsHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
+
+
+class Hook(_OwnsHandle):
     """A forward (or full backward) hook on ``module`` that keeps ``fn``'s last result in ``.stored``.
 
     Forward: ``fn(module, inputs, output)`` runs after each forward pass of ``module``.
@@ -85,22 +109,6 @@ class Hook:
             inputs, output = _detach(inputs, self.cpu), _detach(output, self.cpu)
         self.stored = self.fn(module, inputs, output)
 
-    @property
-    def removed(self) -> bool:
-        """True once the hook is off the module."""
-        return self.handle is None
-
-    def remove(self) -> None:
-        """Take the hook off the module (safe to call twice); ``.stored`` is kept."""
-        if self.handle is not None:
-            self.handle.remove()
-            self.handle = None
-
-    def __enter__(self) -> Hook:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.remove()
 
 
 class Hooks:
@@ -186,7 +194,7 @@ def hook_outputs(modules: Sequence[nn.Module], detach: bool = True, cpu: bool = 
     return Hooks(modules, fn, backward=backward, detach=detach, cpu=cpu)
 
 
-class TensorHook:
+class TensorHook(_OwnsHandle):
     """A hook on ``tensor``'s gradient: ``.stored = fn(grad)`` each time the gradient is computed.
 
     ``fn`` defaults to storing the gradient itself. The hook only reads: whatever ``fn``
@@ -211,22 +219,6 @@ class TensorHook:
     def _hook(self, grad: torch.Tensor) -> None:
         self.stored = grad if self.fn is None else self.fn(grad)
 
-    @property
-    def removed(self) -> bool:
-        """True once the hook is off the tensor."""
-        return self.handle is None
-
-    def remove(self) -> None:
-        """Take the hook off the tensor (safe to call twice)."""
-        if self.handle is not None:
-            self.handle.remove()
-            self.handle = None
-
-    def __enter__(self) -> TensorHook:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.remove()
 
 
 def hook_tensor(tensor: torch.Tensor, fn: Callable[[torch.Tensor], Any] | None = None) -> TensorHook:

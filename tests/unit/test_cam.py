@@ -7,6 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 import torchvision
+from failing_layers import BackwardBoom, ForwardBoom
 from pytorch_grad_cam import GradCAM, GradCAMPlusPlus
 from pytorch_grad_cam.utils.image import scale_cam_image
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
@@ -212,24 +213,6 @@ def test_overlay_rejects_bad_input(image, heat, kwargs, match):
 # --------------------------------------------------------------------------- hooks, modes, errors
 
 
-class Boom(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x):
-        return x.clone()
-
-    @staticmethod
-    def backward(ctx, grad):
-        raise RuntimeError("boom in backward")
-
-
-class BackwardBoom(nn.Module):
-    def forward(self, x):
-        return Boom.apply(x)
-
-
-class ForwardBoom(nn.Module):
-    def forward(self, x):
-        raise RuntimeError("boom in forward")
 
 
 def _state(model):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from failing_layers import BackwardBoom, ForwardBoom
 from torch import nn
 
 from cnnlib.hooks import (
@@ -16,28 +17,6 @@ from cnnlib.hooks import (
     hook_outputs,
     hook_tensor,
 )
-
-
-class Boom(torch.autograd.Function):
-    """The identity going forward; raises in the backward pass."""
-
-    @staticmethod
-    def forward(ctx, x):
-        return x.clone()
-
-    @staticmethod
-    def backward(ctx, grad):
-        raise RuntimeError("boom in backward")
-
-
-class BackwardBoom(nn.Module):
-    def forward(self, x):
-        return Boom.apply(x)
-
-
-class ForwardBoom(nn.Module):
-    def forward(self, x):
-        raise RuntimeError("boom in forward")
 
 
 def small_net() -> nn.Sequential:

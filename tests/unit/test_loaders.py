@@ -34,7 +34,8 @@ def test_tensor_loaders_normalise_with_training_statistics_and_cover_every_sampl
     xv, yv = next(iter(valid_dl))
     assert torch.equal(yv, va.labels[:16])  # validation keeps its order
     mean, std = images.channel_stats(tr.images)  # the training set's, per channel
-    torch.testing.assert_close(xv, images.normalize(va.images[:16].float() / 255, mean.tolist(), std.tolist()))
+    expected = images.normalize(va.images[:16].float() / 255, mean.tolist(), std.tolist())
+    torch.testing.assert_close(xv, expected)
     again = torch.cat([yb for _, yb in loaders.tensor_loaders(tr, va, batch_size=16)[0]])
     assert torch.equal(labels, again)  # same seed, same order
     second_epoch = torch.cat([yb for _, yb in train_dl])
