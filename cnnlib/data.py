@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import io
 import os
 import shutil
@@ -29,8 +30,6 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
-import pooch
-import requests
 import torch
 
 from cnnlib import REPO
@@ -102,7 +101,7 @@ def _verify(path: Path, name: str) -> Path:
     stat = path.stat()
     key = (str(path), stat.st_size, stat.st_mtime_ns)
     if key not in _verified:
-        expected, actual = registry()[name], pooch.file_hash(str(path))
+        expected, actual = registry()[name], _sha256(path)
         if actual != expected:
             raise CorruptDataError(
                 f"{path} is corrupted or out of date: its SHA-256 is {actual}, expected "
@@ -113,8 +112,19 @@ def _verify(path: Path, name: str) -> Path:
     return path
 
 
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _download(name: str) -> Path:
     """Fetch ``name`` into the cache with pooch: verified before it is kept, else removed."""
+    import pooch  # only when a download is needed: pooch brings tqdm, which warns in Jupyter
+    import requests
+
     url = _base_url() + name
     fetcher = pooch.create(path=_cache_dir(), base_url=_base_url(), registry=registry(),
                            retry_if_failed=_RETRIES)
@@ -153,7 +163,7 @@ def fetch(name: str, download: bool = True) -> Path:
         if (folder / name).is_file():
             return _verify(folder / name, name)
     cached = _cache_dir() / name
-    if cached.is_file() and pooch.file_hash(str(cached)) == registry()[name]:
+    if cached.is_file() and _sha256(cached) == registry()[name]:
         return cached
     if not download:
         searched = ", ".join(str(d) for d in [*_search_dirs(), _cache_dir()])

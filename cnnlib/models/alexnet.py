@@ -20,6 +20,12 @@ from torch import nn
 
 from cnnlib._checks import int_at_least
 
+
+def _check_probability(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        raise ValueError(f"{name} must be a probability in [0, 1), got {value!r}.")
+
+
 MIN_SIZE = 63
 """The smallest height and width AlexNet accepts: 63 → 15 (conv 11×11, stride 4) → 7 → 3 → 1
 (the three 3×3 stride-2 max pools). From there the adaptive average pool turns any grid, 1×1 at
@@ -27,34 +33,36 @@ MIN_SIZE = 63
 
 
 class AlexNet(nn.Module):
-    """AlexNet: ``features`` (5 convolutions, 3 max pools), ``avgpool`` (adaptive, to 6×6) and
-    ``classifier`` (3 linear layers, dropout before the first two). (N, 3, H, W) -> (N, num_classes)
-    logits, for H, W >= :data:`MIN_SIZE`."""
+    """AlexNet: ``features`` (5 convolutions, 3 max pools), ``avgpool``
+    (adaptive, to 6×6) and ``classifier`` (3 linear layers, dropout
+    before the first two). (N, 3, H, W) -> (N, num_classes) logits, for
+    H, W >= :data:`MIN_SIZE`. (Lines kept short: chapter 8 prints it.)"""
 
-    def __init__(self, num_classes: int = 1000, dropout: float = 0.5) -> None:
+    def __init__(self, num_classes: int = 1000,
+                 dropout: float = 0.5) -> None:
         super().__init__()
         int_at_least("num_classes", num_classes)
-        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
-            raise ValueError(f"dropout must be a probability in [0, 1), got {dropout!r}.")
+        _check_probability("dropout", dropout)
         self.features = nn.Sequential(
-            nn.Conv2d(3, 64, kernel_size=11, stride=4, padding=2),  # 224 -> 55
-            nn.ReLU(inplace=True),
-            nn.MaxPool2d(kernel_size=3, stride=2),  # 55 -> 27, windows overlap by one pixel
+            nn.Conv2d(3, 64, kernel_size=11, stride=4, padding=2),
+            nn.ReLU(inplace=True),  # 224 -> 55
+            nn.MaxPool2d(kernel_size=3, stride=2),  # -> 27, overlapping
             nn.Conv2d(64, 192, kernel_size=5, padding=2),
             nn.ReLU(inplace=True),
-            nn.MaxPool2d(kernel_size=3, stride=2),  # 27 -> 13
+            nn.MaxPool2d(kernel_size=3, stride=2),  # -> 13
             nn.Conv2d(192, 384, kernel_size=3, padding=1),
             nn.ReLU(inplace=True),
             nn.Conv2d(384, 256, kernel_size=3, padding=1),
             nn.ReLU(inplace=True),
             nn.Conv2d(256, 256, kernel_size=3, padding=1),
             nn.ReLU(inplace=True),
-            nn.MaxPool2d(kernel_size=3, stride=2),  # 13 -> 6
+            nn.MaxPool2d(kernel_size=3, stride=2),  # -> 6
         )
-        self.avgpool = nn.AdaptiveAvgPool2d((6, 6))  # a no-op at 224 px; lets other sizes work
+        # a no-op at 224 px; lets any size >= MIN_SIZE work
+        self.avgpool = nn.AdaptiveAvgPool2d((6, 6))
         self.classifier = nn.Sequential(
             nn.Dropout(p=dropout),
-            nn.Linear(256 * 6 * 6, 4096),  # 37.7 M of the 61.1 M parameters
+            nn.Linear(256 * 6 * 6, 4096),  # 37.7 M of the 61.1 M
             nn.ReLU(inplace=True),
             nn.Dropout(p=dropout),
             nn.Linear(4096, 4096),
@@ -65,9 +73,10 @@ class AlexNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.ndim != 4 or x.shape[1] != 3 or min(x.shape[-2:]) < MIN_SIZE:
             raise ValueError(
-                f"AlexNet needs a batch of RGB images (N, 3, H, W) with H and W >= {MIN_SIZE}, "
-                f"got shape {tuple(x.shape)}. Add a batch dimension with x[None], or resize the "
-                "images (ImageNet weights expect 224×224)."
+                "AlexNet needs a batch of RGB images (N, 3, H, W) with "
+                f"H and W >= {MIN_SIZE}, got shape {tuple(x.shape)}. Add a "
+                "batch dimension with x[None], or resize the images "
+                "(ImageNet weights expect 224×224)."
             )
         x = self.features(x)
         x = self.avgpool(x)

@@ -10,6 +10,7 @@ image (an MNIST digit padded by 2 pixels) and return (N, 10) scores, larger = mo
   60,000 trainable parameters.
 - :func:`lenet5`: the same skeleton as most courses write it today: ReLU, 2×2 max pooling, a
   full C3 and a linear output layer. 61,706 parameters.
+- :func:`discriminative_loss`: the paper's loss for the RBF outputs (its equation 9).
 """
 
 from __future__ import annotations
@@ -75,11 +76,14 @@ def _check_input(x: torch.Tensor) -> None:
         )
 
 
-class ScaledTanh(nn.Module):
-    """The paper's squashing function f(a) = 1.7159 tanh(2a/3) (its appendix A).
+# The classes below are printed whole in chapter 7: lines of at most 76 characters.
 
-    The constants make f(1) = 1 and f(-1) = -1, where f's second derivative is largest, so
-    targets of ±1 sit where the function bends, not on its flat asymptotes at ±1.7159.
+
+class ScaledTanh(nn.Module):
+    """The paper's squashing function f(a) = 1.7159 tanh(2a/3).
+
+    The constants make f(1) = 1 and f(-1) = -1, near where f bends most,
+    so targets of ±1 lie on its slope, not on its flat asymptotes ±1.7159.
     """
 
     def forward(self, a: torch.Tensor) -> torch.Tensor:
@@ -87,53 +91,58 @@ class ScaledTanh(nn.Module):
 
 
 class Subsampling(nn.Module):
-    """The paper's trainable subsampling (S2, S4): the mean of each 2×2 block, times a learned
-    coefficient, plus a learned bias, both one per map (2 parameters a map).
-
-    The paper adds the four inputs; we average them, which only rescales the coefficient by 4.
-    Squashing comes after, as a separate :class:`ScaledTanh`. With a small coefficient the unit
-    works in tanh's linear range and the layer merely blurs; with a large one it saturates.
+    """The paper's trainable subsampling (S2, S4): the mean of each 2×2
+    block, times a learned coefficient, plus a learned bias, both one per
+    map. The paper adds the four inputs; averaging only rescales the
+    coefficient by 4. The squashing function comes after, separately.
     """
 
     def __init__(self, channels: int) -> None:
         super().__init__()
+        int_at_least("channels", channels)
         self.weight = nn.Parameter(torch.ones(channels))
         self.bias = nn.Parameter(torch.zeros(channels))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.avg_pool2d(x, 2) * self.weight[:, None, None] + self.bias[:, None, None]
+        coef, bias = self.weight[:, None, None], self.bias[:, None, None]
+        return F.avg_pool2d(x, 2) * coef + bias
 
 
 class TableConv2d(nn.Module):
-    """A convolution in which output map j reads only the input maps that ``table[j]`` marks.
+    """A convolution whose output map j reads only the input maps that
+    row j of the boolean (out, in) ``table`` marks.
 
-    There is one k×k kernel per True entry of the (out, in) boolean ``table``, stored in
-    ``weight`` (connections, k, k) in row-major order of the table, plus one bias per output
-    map: exactly the parameters the paper counts. :meth:`dense_weight` places them in a full
-    (out, in, k, k) kernel with zeros where the table has no connection, so the forward pass
-    is one ordinary convolution. No padding, stride 1, as in LeNet-5.
+    ``weight`` holds one k×k kernel per True entry, in the table's
+    row-major order, and ``bias`` one number per output map: exactly the
+    parameters the paper counts. :meth:`dense_weight` places the kernels
+    in a full (out, in, k, k) kernel, zeros where the table is False, so
+    the forward pass is one ordinary convolution (stride 1, no padding).
     """
 
     def __init__(self, table: torch.Tensor, kernel_size: int) -> None:
         super().__init__()
-        int_at_least("kernel_size", kernel_size)
-        if table.dtype != torch.bool or table.ndim != 2 or not bool(table.any(dim=1).all()):
-            raise ValueError("table must be a 2-D boolean (out, in) tensor with a True in every row: "
-                             "each output map needs at least one input map.")
+        k = int_at_least("kernel_size", kernel_size)
+        if (table.dtype != torch.bool or table.ndim != 2
+                or not bool(table.any(dim=1).all())):
+            raise ValueError(
+                "table must be a 2-D boolean (out, in) tensor with a True "
+                "in every row: each output map needs an input map.")
         self.register_buffer("table", table.clone())
-        self.kernel_size = kernel_size
-        fan_in = table.sum(dim=1) * kernel_size**2  # per output map: its inputs times k*k
-        bound = (1 / fan_in.float()).sqrt()         # nn.Conv2d's default range, per map
-        self.weight = nn.Parameter(
-            (torch.rand(int(table.sum()), kernel_size, kernel_size) * 2 - 1)
-            * bound.repeat_interleave(table.sum(dim=1))[:, None, None])
-        self.bias = nn.Parameter((torch.rand(len(table)) * 2 - 1) * bound)
+        self.kernel_size = k
+        n_in = table.sum(dim=1)  # input maps of each output map
+        n_kernels = int(n_in.sum())
+        self.weight = nn.Parameter(torch.rand(n_kernels, k, k) * 2 - 1)
+        self.bias = nn.Parameter(torch.rand(len(table)) * 2 - 1)
+        with torch.no_grad():  # nn.Conv2d's default: ±1/sqrt(fan-in)
+            bound = (n_in * k * k) ** -0.5
+            self.weight *= bound.repeat_interleave(n_in)[:, None, None]
+            self.bias *= bound
 
     def dense_weight(self) -> torch.Tensor:
-        """The (out, in, k, k) kernel of an ordinary convolution: zeros where table is False."""
+        """The (out, in, k, k) kernel, zeros where the table is False."""
         k = self.kernel_size
         dense = self.weight.new_zeros(*self.table.shape, k, k)
-        dense[self.table] = self.weight  # boolean indexing walks the table row by row
+        dense[self.table] = self.weight  # walks the table row by row
         return dense
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -141,12 +150,12 @@ class TableConv2d(nn.Module):
 
 
 class EuclideanRBF(nn.Module):
-    """Output units that score how close the input is to each class's fixed code.
+    """Output units that score how close x is to each class's code.
 
-    The paper's unit i outputs the squared distance y_i = sum_j (x_j - w_ij)^2 between F6's 84
-    outputs and code w_i, a penalty: small means likely. We return ``-y`` so that, like logits,
-    larger = more likely and argmax picks the class. The codes are a buffer, not a parameter:
-    fixed, as in the paper.
+    The paper's unit i outputs the squared distance between F6's output x
+    and the fixed code w_i, y_i = sum_j (x_j - w_ij)^2: a penalty, small
+    means likely. We return -y, so that, as with logits, larger means more
+    likely. The codes are a buffer, not a parameter: they stay fixed.
     """
 
     def __init__(self, codes: torch.Tensor) -> None:
@@ -154,61 +163,58 @@ class EuclideanRBF(nn.Module):
         self.register_buffer("codes", codes.clone())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return -(x[:, None, :] - self.codes).pow(2).sum(dim=-1)  # (N, 1, 84) - (10, 84)
+        # (N, 1, 84) - (10, 84) -> (N, 10, 84) -> (N, 10)
+        return -(x[:, None, :] - self.codes).pow(2).sum(dim=-1)
 
 
 class LeNet5_1998(nn.Module):
-    """LeNet-5 as described by LeCun et al. (1998): 60,000 trainable parameters.
+    """LeNet-5 as LeCun et al. (1998) describe it: 60,000 parameters.
 
-    (N, 1, 32, 32) → C1 6@28×28 → S2 6@14×14 → C3 16@10×10 → S4 16@5×5 → C5 120@1×1 → F6 84
-    → (N, 10) negative squared distances to the class codes. Every layer up to F6 is followed
-    by the squashing function. Weights start uniform in ±1/sqrt(fan-in), PyTorch's default
-    (the paper used ±2.4/fan-in, which trained more slowly with AdamW), subsampling
-    coefficients at 1 and their biases at 0.
+    Every layer up to F6 is followed by the squashing function. Weights
+    start uniform in ±1/sqrt(fan-in), PyTorch's default (the paper used
+    ±2.4/fan-in, which trained more slowly with AdamW); subsampling
+    coefficients start at 1, their biases at 0.
     """
 
     def __init__(self) -> None:
         super().__init__()
-        self.c1 = nn.Conv2d(1, 6, 5)                 # 6 @ 28x28
-        self.s2 = Subsampling(6)                     # 6 @ 14x14
-        self.c3 = TableConv2d(c3_table(), 5)         # 16 @ 10x10
-        self.s4 = Subsampling(16)                    # 16 @ 5x5
-        self.c5 = nn.Conv2d(16, 120, 5)              # 120 @ 1x1
-        self.f6 = nn.Linear(120, 84)
-        self.output = EuclideanRBF(rbf_codes())      # 10 scores
+        self.c1 = nn.Conv2d(1, 6, 5)             # -> 6 @ 28x28
+        self.s2 = Subsampling(6)                 # -> 6 @ 14x14
+        self.c3 = TableConv2d(c3_table(), 5)     # -> 16 @ 10x10
+        self.s4 = Subsampling(16)                # -> 16 @ 5x5
+        self.c5 = nn.Conv2d(16, 120, 5)          # -> 120 @ 1x1
+        self.f6 = nn.Linear(120, 84)             # -> 84
+        self.output = EuclideanRBF(rbf_codes())  # -> 10 scores
         self.squash = ScaledTanh()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _check_input(x)
+        _check_input(x)  # (N, 1, 32, 32)
         x = self.squash(self.c1(x))
         x = self.squash(self.s2(x))
         x = self.squash(self.c3(x))
         x = self.squash(self.s4(x))
         x = self.squash(self.c5(x)).flatten(1)
         x = self.squash(self.f6(x))
-        return self.output(x)
+        return self.output(x)  # (N, 10): minus the squared distances
 
 
 class LeNet5(nn.Module):
-    """The modern LeNet-5: ReLU, 2×2 max pooling, a full C3, a linear output; 61,706 parameters.
-
-    The layers keep the paper's names and sizes: (N, 1, 32, 32) → C1 6@28×28 → S2 6@14×14 →
-    C3 16@10×10 → S4 16@5×5 → C5 120 → F6 84 → (N, 10) logits.
-    """
+    """The modern LeNet-5: ReLU, 2×2 max pooling, a full C3 and a linear
+    output layer; the paper's layer sizes; 61,706 parameters."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.c1 = nn.Conv2d(1, 6, 5)
-        self.s2 = nn.MaxPool2d(2)
-        self.c3 = nn.Conv2d(6, 16, 5)
-        self.s4 = nn.MaxPool2d(2)
-        self.c5 = nn.Conv2d(16, 120, 5)
-        self.f6 = nn.Linear(120, 84)
-        self.output = nn.Linear(84, 10)
+        self.c1 = nn.Conv2d(1, 6, 5)      # -> 6 @ 28x28
+        self.s2 = nn.MaxPool2d(2)         # -> 6 @ 14x14
+        self.c3 = nn.Conv2d(6, 16, 5)     # -> 16 @ 10x10
+        self.s4 = nn.MaxPool2d(2)         # -> 16 @ 5x5
+        self.c5 = nn.Conv2d(16, 120, 5)   # -> 120 @ 1x1
+        self.f6 = nn.Linear(120, 84)      # -> 84
+        self.output = nn.Linear(84, 10)   # -> 10 logits
         self.relu = nn.ReLU()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _check_input(x)
+        _check_input(x)  # (N, 1, 32, 32)
         x = self.s2(self.relu(self.c1(x)))
         x = self.s4(self.relu(self.c3(x)))
         x = self.relu(self.c5(x)).flatten(1)
@@ -216,11 +222,39 @@ class LeNet5(nn.Module):
         return self.output(x)
 
 
+def discriminative_loss(scores: torch.Tensor, target: torch.Tensor,
+                        j: float = 10.0) -> torch.Tensor:
+    """The paper's discriminative criterion (its equation 9), averaged.
+
+    With penalties y = -scores (:class:`EuclideanRBF`) and D the correct
+    class, a sample costs y_D + log(exp(-j) + sum_i exp(-y_i)): y_D is
+    pulled down (F6 towards the right code), the other penalties up
+    until they exceed about j. This is the cross-entropy of 11 logits,
+    the 10 scores and a constant -j for a "rubbish" class; as j grows it
+    becomes the plain cross-entropy of the scores.
+    """
+    if (isinstance(j, bool) or not isinstance(j, (int, float))
+            or not j > 0):
+        raise ValueError(
+            f"j must be a positive number (the paper's constant), "
+            f"got {j!r}.")
+    if scores.ndim != 2 or target.shape != scores.shape[:1]:
+        raise ValueError(
+            f"Expected scores (N, classes) and target (N,), got "
+            f"{tuple(scores.shape)} and {tuple(target.shape)}.")
+    y = -scores
+    y_correct = y.gather(1, target[:, None])[:, 0]
+    rubbish = y.new_full((len(y), 1), float(j))
+    log_sum = torch.logsumexp(-torch.cat([y, rubbish], dim=1), dim=1)
+    return (y_correct + log_sum).mean()
+
+
 def lenet5_1998() -> LeNet5_1998:
-    """LeNet-5 as the 1998 paper built it (see :class:`LeNet5_1998`): 60,000 trainable parameters."""
+    """LeNet-5 as the 1998 paper built it (:class:`LeNet5_1998`): 60,000 trainable parameters,
+    (N, 1, 32, 32) → (N, 10) scores (minus the squared distances to the class codes)."""
     return LeNet5_1998()
 
 
 def lenet5() -> LeNet5:
-    """The modern LeNet-5 (see :class:`LeNet5`): 61,706 parameters, (N, 1, 32, 32) → (N, 10)."""
+    """The modern LeNet-5 (:class:`LeNet5`): 61,706 parameters, (N, 1, 32, 32) → (N, 10) logits."""
     return LeNet5()

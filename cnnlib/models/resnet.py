@@ -1,15 +1,21 @@
-"""ResNet (He, Zhang, Ren & Sun, "Deep Residual Learning for Image Recognition", CVPR 2016).
+"""ResNet: He, Zhang, Ren & Sun, "Deep Residual Learning for Image
+Recognition", CVPR 2016.
 
-A residual block computes ``relu(F(x) + x)``: its layers only have to learn the *change*
-``F(x)`` to their input, and the identity ``x`` is free. Two block designs:
+A residual block computes ``relu(F(x) + x)``: its layers only have to learn
+the *change* ``F(x)`` to their input, and the identity ``x`` comes for free.
+Two block designs:
 
-- :class:`BasicBlock`: two 3×3 convolutions (ResNet-18/34 and the CIFAR networks).
-- :class:`Bottleneck`: 1×1 to narrow, 3×3, 1×1 to widen four times (ResNet-50 and deeper).
+- :class:`BasicBlock`: two 3×3 convolutions (ResNet-18/34, CIFAR networks).
+- :class:`Bottleneck`: 1×1 to narrow, 3×3, 1×1 to widen four times
+  (ResNet-50 and deeper).
 
-:func:`resnet18`, :func:`resnet34`, :func:`resnet50` build torchvision's networks, with the
-same module names, so torchvision's ``state_dict`` loads strictly and gives the same outputs.
-:func:`cifar_resnet` builds the CIFAR-10 networks of the paper's section 4.2 and, with
-``residual=False``, their "plain" twins: the same layers without the shortcuts.
+:func:`resnet18`, :func:`resnet34`, :func:`resnet50` build torchvision's
+networks with the same module names, so torchvision's ``state_dict`` loads
+strictly and gives the same outputs. :func:`cifar_resnet` builds the
+CIFAR-10 networks of the paper's section 4.2 and, with ``residual=False``,
+their "plain" twins: the same layers without the shortcuts.
+
+The classes are printed in the book, so lines stay within 76 columns.
 """
 
 from __future__ import annotations
@@ -22,29 +28,33 @@ from cnnlib._checks import int_at_least
 
 
 def conv3x3(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
-    """3×3 convolution, padding 1, no bias (batch norm follows and has its own shift)."""
-    return nn.Conv2d(in_planes, out_planes, kernel_size=3, stride=stride, padding=1, bias=False)
+    """3×3 convolution, padding 1, no bias (batch norm follows it)."""
+    return nn.Conv2d(in_planes, out_planes, kernel_size=3, stride=stride,
+                     padding=1, bias=False)
 
 
 def conv1x1(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
-    """1×1 convolution, no bias: mixes channels at each pixel."""
-    return nn.Conv2d(in_planes, out_planes, kernel_size=1, stride=stride, bias=False)
+    """1×1 convolution, no bias: mixes the channels of each pixel."""
+    return nn.Conv2d(in_planes, out_planes, kernel_size=1, stride=stride,
+                     bias=False)
 
 
 class BasicBlock(nn.Module):
     """conv3x3 → BN → ReLU → conv3x3 → BN, plus the shortcut, then ReLU.
 
-    ``downsample`` maps ``x`` to the output's shape when the block changes it (stride 2 or
-    more channels); ``None`` means the shortcut is ``x`` itself. ``residual=False`` drops the
-    shortcut: the "plain" block of the paper's comparison, with the same parameters.
+    ``downsample`` maps ``x`` to the output's shape where the block changes
+    it (stride 2, more channels); ``None`` means the shortcut is ``x``
+    itself. ``residual=False`` drops the shortcut: the "plain" block of the
+    paper's comparison, with the same parameters.
     """
 
     expansion: int = 1  # output channels = planes * expansion
 
     def __init__(self, inplanes: int, planes: int, stride: int = 1,
-                 downsample: nn.Module | None = None, residual: bool = True) -> None:
+                 downsample: nn.Module | None = None,
+                 residual: bool = True) -> None:
         super().__init__()
-        self.conv1 = conv3x3(inplanes, planes, stride)  # the stride, if any, is here
+        self.conv1 = conv3x3(inplanes, planes, stride)  # the stride, if any
         self.bn1 = nn.BatchNorm2d(planes)
         self.relu = nn.ReLU(inplace=True)
         self.conv2 = conv3x3(planes, planes)
@@ -70,12 +80,13 @@ class BasicBlock(nn.Module):
 
 
 class Bottleneck(nn.Module):
-    """conv1x1 (narrow to ``planes``) → conv3x3 → conv1x1 (widen to ``4 * planes``), each
-    followed by BN, ReLU after the first two; plus the shortcut, then ReLU.
+    """conv1x1 (narrow to ``planes``) → conv3x3 → conv1x1 (widen to
+    ``4 * planes``), each followed by BN, a ReLU after the first two; plus
+    the shortcut, then ReLU.
 
-    The 3×3 convolution, the expensive one, works on 4× fewer channels than the block's
-    input and output. As in torchvision ("ResNet v1.5") the stride is on the 3×3
-    convolution; the paper put it on the first 1×1.
+    The 3×3 convolution, the expensive one, works on 4× fewer channels than
+    the block's input and output. As in torchvision ("ResNet v1.5") the
+    stride is on the 3×3 convolution; the paper put it on the first 1×1.
     """
 
     expansion: int = 4
@@ -112,31 +123,36 @@ class Bottleneck(nn.Module):
         return self.relu(out)
 
 
-def _init_weights(model: nn.Module) -> None:
-    # He initialisation for the ReLU network; batch norm starts as the identity.
+def init_weights(model: nn.Module) -> None:
+    """He initialisation for every convolution (as torchvision does), and
+    batch norm that starts as the identity (scale 1, shift 0)."""
     for m in model.modules():
         if isinstance(m, nn.Conv2d):
-            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            nn.init.kaiming_normal_(m.weight, mode="fan_out",
+                                    nonlinearity="relu")
         elif isinstance(m, nn.BatchNorm2d):
             nn.init.ones_(m.weight)
             nn.init.zeros_(m.bias)
 
 
 class ResNet(nn.Module):
-    """The ImageNet ResNet: a 7×7 stride-2 stem and max pooling (224 → 56), four stages of
-    blocks with 64, 128, 256, 512 ``planes`` (each stage after the first halves the size and
-    doubles the width), global average pooling and a linear classifier.
+    """The ImageNet ResNet: a 7×7 stride-2 stem and max pooling (224 → 56),
+    four stages of blocks with 64, 128, 256, 512 ``planes`` (each stage
+    after the first halves the size and doubles the width), global average
+    pooling and a linear classifier.
 
-    ``layers`` is the number of blocks per stage: [2, 2, 2, 2] with :class:`BasicBlock` is
-    ResNet-18. A stage's first block gets a projection shortcut (1×1 convolution and BN,
-    the paper's "option B") where the shape changes; all other shortcuts are identities.
+    ``layers`` is the number of blocks per stage: [2, 2, 2, 2] with
+    :class:`BasicBlock` is ResNet-18. Where the shape changes, a stage's
+    first block gets a projection shortcut (1×1 convolution and BN: the
+    paper's "option B"); all other shortcuts are identities.
     """
 
-    def __init__(self, block: type[BasicBlock | Bottleneck], layers: list[int],
-                 num_classes: int = 1000) -> None:
+    def __init__(self, block: type[BasicBlock | Bottleneck],
+                 layers: list[int], num_classes: int = 1000) -> None:
         super().__init__()
-        self.inplanes = 64  # channels coming into the next block; _make_layer updates it
-        self.conv1 = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False)
+        self.inplanes = 64  # input channels of the next block
+        self.conv1 = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3,
+                               bias=False)
         self.bn1 = nn.BatchNorm2d(64)
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
@@ -146,9 +162,10 @@ class ResNet(nn.Module):
         self.layer4 = self._make_layer(block, 512, layers[3], stride=2)
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))  # any input size works
         self.fc = nn.Linear(512 * block.expansion, num_classes)
-        _init_weights(self)
+        init_weights(self)
 
-    def _make_layer(self, block: type[BasicBlock | Bottleneck], planes: int, blocks: int,
+    def _make_layer(self, block: type[BasicBlock | Bottleneck],
+                    planes: int, blocks: int,
                     stride: int = 1) -> nn.Sequential:
         downsample = None
         if stride != 1 or self.inplanes != planes * block.expansion:
@@ -178,57 +195,69 @@ class ResNet(nn.Module):
 
 
 def resnet18(num_classes: int = 1000) -> ResNet:
-    """ResNet-18: BasicBlocks [2, 2, 2, 2]; 11,689,512 parameters with 1000 classes."""
-    return ResNet(BasicBlock, [2, 2, 2, 2], int_at_least("num_classes", num_classes))
+    """ResNet-18: BasicBlocks [2, 2, 2, 2]; 11,689,512 parameters."""
+    int_at_least("num_classes", num_classes)
+    return ResNet(BasicBlock, [2, 2, 2, 2], num_classes)
 
 
 def resnet34(num_classes: int = 1000) -> ResNet:
-    """ResNet-34: BasicBlocks [3, 4, 6, 3]; 21,797,672 parameters with 1000 classes."""
-    return ResNet(BasicBlock, [3, 4, 6, 3], int_at_least("num_classes", num_classes))
+    """ResNet-34: BasicBlocks [3, 4, 6, 3]; 21,797,672 parameters."""
+    int_at_least("num_classes", num_classes)
+    return ResNet(BasicBlock, [3, 4, 6, 3], num_classes)
 
 
 def resnet50(num_classes: int = 1000) -> ResNet:
-    """ResNet-50: Bottlenecks [3, 4, 6, 3]; 25,557,032 parameters with 1000 classes."""
-    return ResNet(Bottleneck, [3, 4, 6, 3], int_at_least("num_classes", num_classes))
+    """ResNet-50: Bottlenecks [3, 4, 6, 3]; 25,557,032 parameters."""
+    int_at_least("num_classes", num_classes)
+    return ResNet(Bottleneck, [3, 4, 6, 3], num_classes)
 
 
-# --------------------------------------------------------------------------- CIFAR (section 4.2)
+# ------------------------------------------------- CIFAR-10 (section 4.2)
 
 
 class ShortcutA(nn.Module):
-    """The paper's parameter-free "option A" shortcut for a block that halves the size and
-    widens the channels: keep every ``stride``-th pixel, then append zero channels.
+    """The paper's parameter-free "option A" shortcut for a block that
+    halves the size and widens the channels: keep every ``stride``-th pixel,
+    then append zero channels.
 
-    (N, in_channels, H, W) → (N, out_channels, ceil(H / stride), ceil(W / stride)): the
-    shape of the block's stride-2, padding-1 3×3 convolution. The first ``in_channels``
-    channels carry the input, the extra ones are zeros.
+    (N, C_in, H, W) → (N, C_out, ceil(H / stride), ceil(W / stride)), the
+    shape of the block's strided 3×3 convolution with padding 1. The first
+    C_in channels carry the input, the other C_out - C_in are zeros.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, stride: int = 2) -> None:
+    def __init__(self, in_channels: int, out_channels: int,
+                 stride: int = 2) -> None:
         super().__init__()
         if out_channels < in_channels:
-            raise ValueError(f"ShortcutA can only add channels: out_channels={out_channels} < "
-                             f"in_channels={in_channels}.")
-        self.in_channels, self.out_channels, self.stride = in_channels, out_channels, stride
+            raise ValueError(
+                f"ShortcutA can only add channels: out_channels="
+                f"{out_channels} < in_channels={in_channels}.")
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.stride = stride
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x[:, :, ::self.stride, ::self.stride]
-        return F.pad(x, (0, 0, 0, 0, 0, self.out_channels - self.in_channels))  # pads dim 1 at the end
+        extra = self.out_channels - self.in_channels
+        return F.pad(x, (0, 0, 0, 0, 0, extra))  # zeros after the channels
 
     def extra_repr(self) -> str:
-        return f"{self.in_channels}, {self.out_channels}, stride={self.stride}"
+        return (f"{self.in_channels}, {self.out_channels}, "
+                f"stride={self.stride}")
 
 
 class CifarResNet(nn.Module):
     """The CIFAR-10 network of the paper's section 4.2, for 32×32 images.
 
-    A 3×3 convolution to 16 channels, then three stages of ``n`` BasicBlocks on 32×32,
-    16×16 and 8×8 maps with 16, 32 and 64 channels, global average pooling and a linear
-    layer: 6n + 2 layers with weights. Shortcuts are identities, or :class:`ShortcutA`
-    where a stage starts; ``residual=False`` removes them all (the plain network).
+    A 3×3 convolution to 16 channels, then three stages of ``n``
+    BasicBlocks on 32×32, 16×16 and 8×8 maps with 16, 32 and 64 channels,
+    global average pooling and a linear layer: 6n + 2 layers with weights.
+    Shortcuts are identities, or :class:`ShortcutA` where a stage starts;
+    ``residual=False`` removes them all (the plain network).
     """
 
-    def __init__(self, n: int, residual: bool = True, num_classes: int = 10) -> None:
+    def __init__(self, n: int, residual: bool = True,
+                 num_classes: int = 10) -> None:
         super().__init__()
         self.residual = residual
         self.conv1 = conv3x3(3, 16)
@@ -239,12 +268,17 @@ class CifarResNet(nn.Module):
         self.layer3 = self._make_layer(32, 64, n, stride=2)
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(64, num_classes)
-        _init_weights(self)
+        init_weights(self)
 
-    def _make_layer(self, inplanes: int, planes: int, blocks: int, stride: int) -> nn.Sequential:
-        downsample = ShortcutA(inplanes, planes, stride) if stride != 1 or inplanes != planes else None
-        layers = [BasicBlock(inplanes, planes, stride, downsample, self.residual)]
-        layers += [BasicBlock(planes, planes, residual=self.residual) for _ in range(1, blocks)]
+    def _make_layer(self, inplanes: int, planes: int, blocks: int,
+                    stride: int) -> nn.Sequential:
+        downsample = None
+        if stride != 1 or inplanes != planes:
+            downsample = ShortcutA(inplanes, planes, stride)
+        layers = [BasicBlock(inplanes, planes, stride, downsample,
+                             self.residual)]
+        layers += [BasicBlock(planes, planes, residual=self.residual)
+                   for _ in range(1, blocks)]
         return nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -261,15 +295,21 @@ class CifarResNet(nn.Module):
         return self.fc(x)
 
 
-def cifar_resnet(depth: int, residual: bool = True, num_classes: int = 10) -> CifarResNet:
-    """The CIFAR ResNet with ``depth`` = 6n + 2 layers (20, 32, 44, 56, 110 in the paper).
-
-    ResNet-20 has 269,722 parameters, ResNet-56 853,018. ``residual=False`` gives the plain
-    twin: the same layers and parameters, no shortcuts.
+def cifar_resnet(depth: int, residual: bool = True,
+                 num_classes: int = 10) -> CifarResNet:
+    """The CIFAR ResNet with ``depth`` = 6n + 2 layers (the paper trains
+    20, 32, 44, 56 and 110): ResNet-20 has 269,722 parameters, ResNet-56
+    853,018. ``residual=False`` gives the plain twin: the same layers and
+    parameters, no shortcuts.
     """
-    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 8 or (depth - 2) % 6:
-        raise ValueError(f"depth must be 6n + 2 for a whole number n >= 1: 8, 14, 20, ... (the paper "
-                         f"trains 20, 32, 44, 56 and 110), got {depth!r}.")
+    if (isinstance(depth, bool) or not isinstance(depth, int)
+            or depth < 8 or (depth - 2) % 6):
+        raise ValueError(
+            f"depth must be 6n + 2 for a whole number n >= 1: 8, 14, 20, "
+            f"... (the paper trains 20, 32, 44, 56 and 110), got "
+            f"{depth!r}.")
     if not isinstance(residual, bool):
-        raise ValueError(f"residual must be True (ResNet) or False (plain network), got {residual!r}.")
-    return CifarResNet((depth - 2) // 6, residual, int_at_least("num_classes", num_classes))
+        raise ValueError(f"residual must be True (ResNet) or False (plain "
+                         f"network), got {residual!r}.")
+    int_at_least("num_classes", num_classes)
+    return CifarResNet((depth - 2) // 6, residual, num_classes)

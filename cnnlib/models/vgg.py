@@ -40,26 +40,26 @@ The adaptive average pool then turns any grid (1×1 at 32 pixels, 7×7 at the us
 
 def make_features(config: Sequence[int | str], batch_norm: bool = False,
                   in_channels: int = 3) -> nn.Sequential:
-    """The convolutional part of a VGG from a configuration such as ``CONFIGS[16]``.
-
-    Each number ``c`` adds ``Conv2d(in, c, 3, padding=1)`` (+ ``BatchNorm2d(c)``) + ReLU, each
-    ``"M"`` a ``MaxPool2d(2, 2)``. The layers are numbered as in torchvision, which is what
-    makes its state_dict keys (``features.0.weight``, ...) match.
-    """
+    """The convolutional part of a VGG from a configuration such as
+    ``CONFIGS[16]``: each number ``c`` adds a 3×3 ``Conv2d(in, c)`` with
+    padding 1 (+ ``BatchNorm2d(c)``) + ReLU, each ``"M"`` a 2×2 max pool
+    of stride 2. The layers are numbered as in torchvision, which makes
+    its state_dict keys (``features.0.weight``, ...) match."""
     int_at_least("in_channels", in_channels)
     layers: list[nn.Module] = []
     for v in config:
         if v == "M":
             layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
         elif isinstance(v, int) and not isinstance(v, bool) and v >= 1:
-            layers.append(nn.Conv2d(in_channels, v, kernel_size=3, padding=1))
+            layers.append(nn.Conv2d(in_channels, v, 3, padding=1))
             if batch_norm:
                 layers.append(nn.BatchNorm2d(v))
             layers.append(nn.ReLU(inplace=True))
             in_channels = v
         else:
-            raise ValueError(f"A VGG configuration holds channel counts (ints >= 1) and 'M' for a "
-                             f"max pool, got {v!r} in {list(config)}.")
+            raise ValueError(
+                "A VGG configuration holds channel counts (ints >= 1) and "
+                f"'M' for a max pool, got {v!r} in {list(config)}.")
     return nn.Sequential(*layers)
 
 

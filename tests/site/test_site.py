@@ -18,11 +18,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+import cnnlib
+
 ROOT = Path(__file__).resolve().parents[2]
 HTML = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-COLAB = "https://colab.research.google.com/github/inside-cnns/inside-cnns/blob/main/"
+COLAB = f"https://colab.research.google.com/github/{cnnlib.REPO}/blob/main/"
 
 
 def chapters() -> list[str]:
