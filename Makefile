@@ -7,7 +7,8 @@ STAMP := $(VENV)/.installed
 # Notebooks to execute/benchmark (default: every chapter).
 NB ?= $(sort $(wildcard book/*.ipynb))
 NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg
-# -n 2 --dist loadfile: two notebooks at a time, each whole on one worker.
+# -n 2 --dist loadfile: two notebooks at a time, each whole on one worker; one thread each
+# (OMP_NUM_THREADS=1), since two kernels with two threads each on two cores run far slower.
 XDIST := -n 2 --dist loadfile
 
 .DEFAULT_GOAL := help
@@ -44,7 +45,7 @@ test-colab: $(STAMP)  ## Chapter 1 run as in Colab: cnnlib from its wheel, data 
 	$(PY) -m pytest -q -p no:cacheprovider tests/colab
 
 test-notebooks: $(STAMP)  ## Execute every notebook under nbval and compare checked outputs
-	$(PY) -m pytest -q $(NBVAL) $(XDIST) -p no:cacheprovider book/
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(PY) -m pytest -q $(NBVAL) $(XDIST) -p no:cacheprovider book/
 
 test-site: $(STAMP)  ## Open the built site in headless Chromium (needs `make book` first)
 	$(PY) -m pytest -q -p no:cacheprovider tests/site
