@@ -24,6 +24,7 @@ import hashlib
 import io
 import os
 import shutil
+import warnings
 import zipfile
 from dataclasses import dataclass
 from functools import cache
@@ -291,9 +292,13 @@ def sample_image(name: str) -> np.ndarray:
     packages, so no download is needed.
     """
     if name in SKIMAGE_PHOTOS:
-        import skimage.data
+        # skimage.data loads lazily and imports tqdm.auto on first use, which warns in
+        # a notebook without ipywidgets
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="IProgress not found")
+            import skimage.data
 
-        return getattr(skimage.data, name)()
+            return getattr(skimage.data, name)()
     if name in MATPLOTLIB_PHOTOS:
         from matplotlib import cbook
         from PIL import Image
