@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import torch
+
 
 def int_at_least(name: str, value: object, minimum: int = 1) -> int:
     """``value`` if it is an int (not a bool) >= ``minimum``; otherwise a ValueError naming it."""
@@ -24,3 +26,26 @@ def int_pair(name: str, value: object, minimum: int = 1) -> tuple[int, int]:
             f"{name} must be an int >= {minimum} or a pair (height, width) of such ints, got {value!r}."
         )
     return pair  # type: ignore[return-value]
+
+
+def probability(name: str, value: object) -> float:
+    """``value`` if it is a number (not a bool) in [0, 1), e.g. a dropout rate; otherwise a
+    ValueError naming it."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        raise ValueError(f"{name} must be a probability in [0, 1), got {value!r}.")
+    return value
+
+
+def image_batch(x: object, shape: tuple[int, int, int], model: str, hint: str | None = None) -> None:
+    """Nothing if ``x`` is a batch of images (N, C, H, W) with (C, H, W) equal to ``shape``;
+    otherwise a ValueError that says which shape ``model`` reads, then ``hint`` (default: add
+    a batch dimension or resize)."""
+    if not isinstance(x, torch.Tensor) or x.ndim != 4 or tuple(x.shape[1:]) != tuple(shape):
+        got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        c, h, w = shape
+        if hint is None:
+            hint = f"Add a batch dimension with x[None], or resize the images to {h}x{w}."
+        raise ValueError(
+            f"{model} reads a batch of {c}-channel {h}x{w} images, shape (N, {c}, {h}, {w}); "
+            f"got {got}. {hint}"
+        )

@@ -11,6 +11,8 @@ stride-2 max pools, and three fully connected layers with dropout.
 Because the module and parameter names match torchvision's (``features``, ``avgpool``,
 ``classifier``), ``AlexNet().load_state_dict(torchvision.models.alexnet().state_dict())``
 works and the two give the same outputs.
+
+:func:`mini_alexnet` is chapter 8's scaled-down AlexNet for 32×32 images (CIFAR-10).
 """
 
 from __future__ import annotations
@@ -18,13 +20,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from cnnlib._checks import int_at_least
-
-
-def _check_probability(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-        raise ValueError(f"{name} must be a probability in [0, 1), got {value!r}.")
-
+from cnnlib._checks import image_batch, int_at_least, probability
 
 MIN_SIZE = 63
 """The smallest height and width AlexNet accepts: 63 → 15 (conv 11×11, stride 4) → 7 → 3 → 1
@@ -42,7 +38,7 @@ class AlexNet(nn.Module):
                  dropout: float = 0.5) -> None:
         super().__init__()
         int_at_least("num_classes", num_classes)
-        _check_probability("dropout", dropout)
+        probability("dropout", dropout)
         self.features = nn.Sequential(
             nn.Conv2d(3, 64, kernel_size=11, stride=4, padding=2),
             nn.ReLU(inplace=True),  # 224 -> 55
@@ -87,3 +83,57 @@ class AlexNet(nn.Module):
 def alexnet(num_classes: int = 1000, dropout: float = 0.5) -> AlexNet:
     """torchvision's ``alexnet(weights=None)``, built here: 61,100,840 parameters for 1000 classes."""
     return AlexNet(num_classes=num_classes, dropout=dropout)
+
+
+# ---------------------------------------------- scaled down to 32×32 (chapter 8)
+
+
+class MiniAlexNet(nn.Module):
+    """AlexNet for 32×32 images: a 5×5 stride-1 first convolution (a
+    stride of 4 would leave 8×8), a quarter of the channels (16, 48, 96,
+    64, 64), the three overlapping max pools (32 -> 15 -> 7 -> 3), no
+    adaptive pool, fully connected layers 512 wide. (N, 3, 32, 32) ->
+    (N, num_classes) logits; 717,530 parameters for 10 classes."""
+
+    def __init__(self, num_classes: int = 10,
+                 dropout: float = 0.5) -> None:
+        super().__init__()
+        int_at_least("num_classes", num_classes)
+        probability("dropout", dropout)
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 16, kernel_size=5, padding=2),
+            nn.ReLU(),
+            nn.MaxPool2d(kernel_size=3, stride=2),  # 32 -> 15
+            nn.Conv2d(16, 48, kernel_size=5, padding=2),
+            nn.ReLU(),
+            nn.MaxPool2d(kernel_size=3, stride=2),  # -> 7
+            nn.Conv2d(48, 96, kernel_size=3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(96, 64, kernel_size=3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(64, 64, kernel_size=3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(kernel_size=3, stride=2),  # -> 3
+        )
+        self.classifier = nn.Sequential(
+            nn.Dropout(p=dropout),
+            nn.Linear(64 * 3 * 3, 512),
+            nn.ReLU(),
+            nn.Dropout(p=dropout),
+            nn.Linear(512, 512),
+            nn.ReLU(),
+            nn.Linear(512, num_classes),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        image_batch(x, (3, 32, 32), "The mini AlexNet")
+        x = self.features(x)
+        x = torch.flatten(x, 1)
+        return self.classifier(x)
+
+
+def mini_alexnet(num_classes: int = 10,
+                 dropout: float = 0.5) -> MiniAlexNet:
+    """Chapter 8's AlexNet scaled down to 32×32 (:class:`MiniAlexNet`):
+    717,530 parameters for 10 classes."""
+    return MiniAlexNet(num_classes=num_classes, dropout=dropout)

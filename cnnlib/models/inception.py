@@ -15,6 +15,11 @@ After a plain stem, the modules work on three grids, 35×35, 17×17 and 8×8 for
 Class names follow torchvision's, so the two files can be read side by side. torchvision's
 ``transform_input`` is left out (our behaviour is its default, ``transform_input=False``); see
 :func:`inception_v3`.
+
+:func:`mini_inception` is chapter 9's Inception for 32×32 images (CIFAR-10), built from
+:class:`BasicConv2d` and three small modules in the same style: :class:`MiniA`,
+:class:`MiniReduction` and :class:`MiniC`. (These are printed in the book: lines of at most
+76 characters.)
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnlib._checks import int_at_least
+from cnnlib._checks import int_at_least, probability
 
 # Smallest input height/width. Below 75 the 17×17 grid shrinks to 1×1 and Mixed_7a's 3×3
 # window no longer fits. In training the auxiliary classifier pools 5×5 (stride 3) and then
@@ -315,3 +320,141 @@ def inception_v3(num_classes: int = 1000, aux_logits: bool = True) -> InceptionV
     if not isinstance(aux_logits, bool):
         raise ValueError(f"aux_logits must be True or False, got {aux_logits!r}.")
     return InceptionV3(num_classes=num_classes, aux_logits=aux_logits)
+
+
+# ---------------------------------------------- scaled down to 32×32 (chapter 9)
+
+
+class MiniA(nn.Module):
+    """Like :class:`InceptionA`: four branches of ``channels`` each (1×1;
+    1×1 then 3×3; 1×1 then two 3×3, a factorised 5×5; a 3×3 average pool
+    then 1×1), concatenated: 4 * ``channels`` out, same height and width.
+    """
+
+    def __init__(self, in_channels: int, channels: int) -> None:
+        super().__init__()
+        c = channels
+        self.branch1x1 = BasicConv2d(in_channels, c, kernel_size=1)
+
+        self.branch3x3_1 = BasicConv2d(in_channels, c, kernel_size=1)
+        self.branch3x3_2 = BasicConv2d(c, c, kernel_size=3, padding=1)
+
+        self.branch3x3dbl_1 = BasicConv2d(in_channels, c, kernel_size=1)
+        self.branch3x3dbl_2 = BasicConv2d(c, c, kernel_size=3, padding=1)
+        self.branch3x3dbl_3 = BasicConv2d(c, c, kernel_size=3, padding=1)
+
+        self.branch_pool = BasicConv2d(in_channels, c, kernel_size=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        branch1x1 = self.branch1x1(x)
+        branch3x3 = self.branch3x3_2(self.branch3x3_1(x))
+        branch3x3dbl = self.branch3x3dbl_1(x)
+        branch3x3dbl = self.branch3x3dbl_2(branch3x3dbl)
+        branch3x3dbl = self.branch3x3dbl_3(branch3x3dbl)
+        branch_pool = F.avg_pool2d(x, kernel_size=3, stride=1, padding=1)
+        branch_pool = self.branch_pool(branch_pool)
+        outputs = [branch1x1, branch3x3, branch3x3dbl, branch_pool]
+        return torch.cat(outputs, 1)
+
+
+class MiniReduction(nn.Module):
+    """Like :class:`InceptionB`: a stride-2 3×3 convolution beside a 1×1,
+    3×3, stride-2 3×3 branch and a stride-2 max pool, concatenated:
+    2 * ``channels`` + ``in_channels`` out. With padding 1 every branch
+    halves the size exactly (rounding up): 16 -> 8 -> 4."""
+
+    def __init__(self, in_channels: int, channels: int) -> None:
+        super().__init__()
+        c = channels
+        self.branch3x3 = BasicConv2d(in_channels, c, kernel_size=3,
+                                     stride=2, padding=1)
+
+        self.branch3x3dbl_1 = BasicConv2d(in_channels, c // 2,
+                                          kernel_size=1)
+        self.branch3x3dbl_2 = BasicConv2d(c // 2, c, kernel_size=3,
+                                          padding=1)
+        self.branch3x3dbl_3 = BasicConv2d(c, c, kernel_size=3, stride=2,
+                                          padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        branch3x3 = self.branch3x3(x)
+        branch3x3dbl = self.branch3x3dbl_1(x)
+        branch3x3dbl = self.branch3x3dbl_2(branch3x3dbl)
+        branch3x3dbl = self.branch3x3dbl_3(branch3x3dbl)
+        branch_pool = F.max_pool2d(x, kernel_size=3, stride=2, padding=1)
+        return torch.cat([branch3x3, branch3x3dbl, branch_pool], 1)
+
+
+class MiniC(nn.Module):
+    """Like :class:`InceptionC`, for a 4×4 grid: the factorised branch is
+    a 1×3 then a 3×1 convolution. Three branches of ``channels`` each
+    (1×1; 1×1, 1×3, 3×1; average pool then 1×1): 3 * ``channels`` out."""
+
+    def __init__(self, in_channels: int, channels: int) -> None:
+        super().__init__()
+        c = channels
+        self.branch1x1 = BasicConv2d(in_channels, c, kernel_size=1)
+
+        self.branch3_1 = BasicConv2d(in_channels, c, kernel_size=1)
+        self.branch3_2 = BasicConv2d(c, c, kernel_size=(1, 3),
+                                     padding=(0, 1))
+        self.branch3_3 = BasicConv2d(c, c, kernel_size=(3, 1),
+                                     padding=(1, 0))
+
+        self.branch_pool = BasicConv2d(in_channels, c, kernel_size=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        branch1x1 = self.branch1x1(x)
+        branch3 = self.branch3_3(self.branch3_2(self.branch3_1(x)))
+        branch_pool = F.avg_pool2d(x, kernel_size=3, stride=1, padding=1)
+        branch_pool = self.branch_pool(branch_pool)
+        return torch.cat([branch1x1, branch3, branch_pool], 1)
+
+
+class MiniInception(nn.Module):
+    """Inception for 32×32 images: a 3×3 stem and a max pool (32 -> 16),
+    then MiniA, a reduction (-> 8), MiniA, a reduction (-> 4) and MiniC,
+    global average pooling, dropout and one linear layer. ``width`` sets
+    every module's channels. (N, 3, H, W) -> (N, num_classes) logits;
+    297,962 parameters for width 16 and 10 classes."""
+
+    def __init__(self, width: int = 16, num_classes: int = 10,
+                 dropout: float = 0.2) -> None:
+        super().__init__()
+        w = int_at_least("width", width)
+        int_at_least("num_classes", num_classes)
+        probability("dropout", dropout)
+        self.stem = BasicConv2d(3, 2 * w, kernel_size=3, padding=1)
+        self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)  # 32 -> 16
+        self.mixed_a1 = MiniA(2 * w, w)                 # 4w channels
+        self.reduction1 = MiniReduction(4 * w, 2 * w)   # 8w, 16 -> 8
+        self.mixed_a2 = MiniA(8 * w, 2 * w)             # 8w
+        self.reduction2 = MiniReduction(8 * w, 4 * w)   # 16w, 8 -> 4
+        self.mixed_c = MiniC(16 * w, 4 * w)             # 12w
+        self.avgpool = nn.AdaptiveAvgPool2d(1)          # 12w, 1x1
+        self.dropout = nn.Dropout(p=dropout)
+        self.fc = nn.Linear(12 * w, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 4 or x.shape[1] != 3:
+            raise ValueError(
+                "The mini-Inception needs a batch of RGB images "
+                f"(N, 3, H, W), got shape {tuple(x.shape)}.")
+        x = self.stem(x)          # N x 2w x 32 x 32
+        x = self.maxpool(x)       # N x 2w x 16 x 16
+        x = self.mixed_a1(x)      # N x 4w x 16 x 16
+        x = self.reduction1(x)    # N x 8w x 8 x 8
+        x = self.mixed_a2(x)      # N x 8w x 8 x 8
+        x = self.reduction2(x)    # N x 16w x 4 x 4
+        x = self.mixed_c(x)       # N x 12w x 4 x 4
+        x = self.avgpool(x)       # N x 12w x 1 x 1
+        x = self.dropout(torch.flatten(x, 1))
+        return self.fc(x)         # N x num_classes
+
+
+def mini_inception(width: int = 16, num_classes: int = 10,
+                   dropout: float = 0.2) -> MiniInception:
+    """Chapter 9's Inception for 32×32 images (:class:`MiniInception`):
+    297,962 parameters for width 16 and 10 classes."""
+    return MiniInception(width=width, num_classes=num_classes,
+                         dropout=dropout)

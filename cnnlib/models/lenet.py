@@ -9,7 +9,8 @@ image (an MNIST digit padded by 2 pixels) and return (N, 10) scores, larger = mo
   ±1 codes, every layer up to F6 followed by the squashing function 1.7159·tanh(2a/3).
   60,000 trainable parameters.
 - :func:`lenet5`: the same skeleton as most courses write it today: ReLU, 2×2 max pooling, a
-  full C3 and a linear output layer. 61,706 parameters.
+  full C3 and a linear output layer. 61,706 parameters; ``in_channels=3`` reads RGB images
+  (CIFAR-10) with 62,006.
 - :func:`discriminative_loss`: the paper's loss for the RBF outputs (its equation 9).
 """
 
@@ -19,10 +20,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnlib._checks import int_at_least
+from cnnlib._checks import image_batch, int_at_least
 
 INPUT_SHAPE = (1, 32, 32)
-"""What both networks read: one channel, 32×32 pixels."""
+"""What both networks read: one channel, 32×32 pixels (the modern one can take more channels)."""
 
 C3_INPUTS: tuple[tuple[int, ...], ...] = (
     (0, 1, 2), (1, 2, 3), (2, 3, 4), (3, 4, 5), (4, 5, 0), (5, 0, 1),    # 3 neighbouring maps
@@ -66,14 +67,13 @@ def c3_table() -> torch.Tensor:
     return table
 
 
-def _check_input(x: torch.Tensor) -> None:
-    if not isinstance(x, torch.Tensor) or x.ndim != 4 or tuple(x.shape[1:]) != INPUT_SHAPE:
-        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-        raise ValueError(
-            f"LeNet-5 reads a batch of 1-channel 32x32 images, shape (N, 1, 32, 32); got {shape}. "
-            "Pad 28x28 MNIST digits by 2 pixels on each side with the background value, "
-            "e.g. F.pad(x, (2, 2, 2, 2), value=x.min())."
-        )
+def _check_input(x: torch.Tensor, channels: int = 1) -> None:
+    image_batch(
+        x, (channels, 32, 32), "LeNet-5",
+        hint="Pad 28x28 MNIST digits by 2 pixels on each side with the background value, "
+             "e.g. F.pad(x, (2, 2, 2, 2), value=x.min()); for RGB images, build "
+             "lenet5(in_channels=3).",
+    )
 
 
 # The classes below are printed whole in chapter 7: lines of at most 76 characters.
@@ -200,21 +200,23 @@ class LeNet5_1998(nn.Module):
 
 class LeNet5(nn.Module):
     """The modern LeNet-5: ReLU, 2×2 max pooling, a full C3 and a linear
-    output layer; the paper's layer sizes; 61,706 parameters."""
+    output layer; the paper's layer sizes; 61,706 parameters (62,006 for
+    RGB images, ``in_channels=3``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, in_channels: int = 1) -> None:
         super().__init__()
-        self.c1 = nn.Conv2d(1, 6, 5)      # -> 6 @ 28x28
-        self.s2 = nn.MaxPool2d(2)         # -> 6 @ 14x14
-        self.c3 = nn.Conv2d(6, 16, 5)     # -> 16 @ 10x10
-        self.s4 = nn.MaxPool2d(2)         # -> 16 @ 5x5
-        self.c5 = nn.Conv2d(16, 120, 5)   # -> 120 @ 1x1
-        self.f6 = nn.Linear(120, 84)      # -> 84
-        self.output = nn.Linear(84, 10)   # -> 10 logits
+        self.in_channels = int_at_least("in_channels", in_channels)
+        self.c1 = nn.Conv2d(in_channels, 6, 5)  # -> 6 @ 28x28
+        self.s2 = nn.MaxPool2d(2)               # -> 6 @ 14x14
+        self.c3 = nn.Conv2d(6, 16, 5)           # -> 16 @ 10x10
+        self.s4 = nn.MaxPool2d(2)               # -> 16 @ 5x5
+        self.c5 = nn.Conv2d(16, 120, 5)         # -> 120 @ 1x1
+        self.f6 = nn.Linear(120, 84)            # -> 84
+        self.output = nn.Linear(84, 10)         # -> 10 logits
         self.relu = nn.ReLU()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _check_input(x)  # (N, 1, 32, 32)
+        _check_input(x, self.in_channels)  # (N, in_channels, 32, 32)
         x = self.s2(self.relu(self.c1(x)))
         x = self.s4(self.relu(self.c3(x)))
         x = self.relu(self.c5(x)).flatten(1)
@@ -255,6 +257,7 @@ def lenet5_1998() -> LeNet5_1998:
     return LeNet5_1998()
 
 
-def lenet5() -> LeNet5:
-    """The modern LeNet-5 (:class:`LeNet5`): 61,706 parameters, (N, 1, 32, 32) → (N, 10) logits."""
-    return LeNet5()
+def lenet5(in_channels: int = 1) -> LeNet5:
+    """The modern LeNet-5 (:class:`LeNet5`): 61,706 parameters, (N, 1, 32, 32) → (N, 10) logits.
+    ``in_channels=3`` reads RGB images, (N, 3, 32, 32), such as CIFAR-10's: 62,006 parameters."""
+    return LeNet5(in_channels)

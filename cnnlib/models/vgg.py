@@ -12,6 +12,9 @@ plus the three fully connected layers.
 the paper predates batch norm. Module names and the weight initialisation follow torchvision,
 so ``vgg(16)`` seeded like ``torchvision.models.vgg16()`` starts from the same weights, and
 either model's ``state_dict`` loads into the other.
+
+:func:`mini_vgg` is chapter 8's scaled-down VGG for 32×32 images (CIFAR-10), built from
+:data:`MINI_CONFIG` by the same :func:`make_features`.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from cnnlib._checks import int_at_least
+from cnnlib._checks import image_batch, int_at_least, probability
 
 CONFIGS: dict[int, tuple[int | str, ...]] = {
     # A number is a 3×3 convolution with that many output channels (+ ReLU), "M" a 2×2 max pool.
@@ -31,6 +34,10 @@ CONFIGS: dict[int, tuple[int | str, ...]] = {
     19: (64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M",
          512, 512, 512, 512, "M", 512, 512, 512, 512, "M"),  # E
 }  # fmt: skip
+
+MINI_CONFIG: tuple[int | str, ...] = (16, "M", 32, "M", 64, 64, "M", 128, 128, "M")
+"""The mini VGG of chapter 8: configuration A (VGG-11) with a quarter of the channels and one
+stage fewer, so that four pools take a 32×32 image to 2×2."""
 
 MIN_SIZE = 32
 """The smallest height and width VGG accepts: five 2×2 max pools halve it five times, 32 → 1.
@@ -63,9 +70,32 @@ def make_features(config: Sequence[int | str], batch_norm: bool = False,
     return nn.Sequential(*layers)
 
 
+def make_classifier(in_features: int, width: int, num_classes: int,
+                    dropout: float = 0.5) -> nn.Sequential:
+    """VGG's three fully connected layers: ``in_features`` -> ``width``
+    -> ``width`` -> ``num_classes``, each of the first two followed by
+    ReLU and dropout. VGG has ``width`` 4096; the layers are numbered as
+    in torchvision (``classifier.0``, ``classifier.3``, ``classifier.6``).
+    """
+    int_at_least("in_features", in_features)
+    int_at_least("width", width)
+    int_at_least("num_classes", num_classes)
+    probability("dropout", dropout)
+    return nn.Sequential(
+        nn.Linear(in_features, width),
+        nn.ReLU(True),
+        nn.Dropout(p=dropout),
+        nn.Linear(width, width),
+        nn.ReLU(True),
+        nn.Dropout(p=dropout),
+        nn.Linear(width, num_classes),
+    )
+
+
 class VGG(nn.Module):
     """VGG-``depth``: ``features`` (:func:`make_features` of ``CONFIGS[depth]``), ``avgpool``
-    (adaptive, to 7×7) and ``classifier`` (3 linear layers, dropout after the first two).
+    (adaptive, to 7×7) and ``classifier`` (:func:`make_classifier`: 3 linear layers, dropout
+    after the first two).
     (N, 3, H, W) -> (N, num_classes) logits, for H, W >= :data:`MIN_SIZE`."""
 
     def __init__(self, depth: int = 16, num_classes: int = 1000, batch_norm: bool = False,
@@ -77,19 +107,11 @@ class VGG(nn.Module):
         int_at_least("num_classes", num_classes)
         if not isinstance(batch_norm, bool):
             raise ValueError(f"batch_norm must be True or False, got {batch_norm!r}.")
-        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
-            raise ValueError(f"dropout must be a probability in [0, 1), got {dropout!r}.")
+        probability("dropout", dropout)
         self.features = make_features(CONFIGS[depth], batch_norm)
         self.avgpool = nn.AdaptiveAvgPool2d((7, 7))  # a no-op at 224 px; lets other sizes work
-        self.classifier = nn.Sequential(
-            nn.Linear(512 * 7 * 7, 4096),  # 102.8 M parameters: most of every VGG
-            nn.ReLU(True),
-            nn.Dropout(p=dropout),
-            nn.Linear(4096, 4096),
-            nn.ReLU(True),
-            nn.Dropout(p=dropout),
-            nn.Linear(4096, num_classes),
-        )
+        # fc6 alone, 512 * 7 * 7 -> 4096, has 102.8 M parameters: most of every VGG
+        self.classifier = make_classifier(512 * 7 * 7, 4096, num_classes, dropout)
         # torchvision's initialisation, in the same order, so the same seed gives the same weights
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
@@ -126,3 +148,39 @@ def vgg(depth: int, num_classes: int = 1000, batch_norm: bool = False, dropout: 
 def vgg16(*, num_classes: int = 1000, batch_norm: bool = False, dropout: float = 0.5) -> VGG:
     """VGG-16 (configuration D), 138,357,544 parameters for 1000 classes: ``vgg(16, ...)``."""
     return vgg(16, num_classes=num_classes, batch_norm=batch_norm, dropout=dropout)
+
+
+# ---------------------------------------------- scaled down to 32×32 (chapter 8)
+
+
+class MiniVGG(nn.Module):
+    """VGG for 32×32 images: ``features`` is :func:`make_features` of
+    :data:`MINI_CONFIG` (six 3×3 convolutions, four pools: 32 -> 2), with
+    batch norm by default (plain VGGs are slow to start from random
+    weights); ``classifier`` is :func:`make_classifier`, 256 wide. No
+    adaptive pool, PyTorch's default initialisation. (N, 3, 32, 32) ->
+    (N, num_classes) logits; 482,506 parameters for 10 classes."""
+
+    def __init__(self, num_classes: int = 10, batch_norm: bool = True,
+                 dropout: float = 0.5) -> None:
+        super().__init__()
+        if not isinstance(batch_norm, bool):
+            raise ValueError(
+                f"batch_norm must be True or False, got {batch_norm!r}.")
+        self.features = make_features(MINI_CONFIG, batch_norm)  # -> 2x2
+        self.classifier = make_classifier(128 * 2 * 2, 256, num_classes,
+                                          dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        image_batch(x, (3, 32, 32), "The mini VGG")
+        x = self.features(x)
+        x = torch.flatten(x, 1)
+        return self.classifier(x)
+
+
+def mini_vgg(num_classes: int = 10, batch_norm: bool = True,
+             dropout: float = 0.5) -> MiniVGG:
+    """Chapter 8's VGG scaled down to 32×32 images (:class:`MiniVGG`):
+    482,506 parameters for 10 classes (481,642 without batch norm)."""
+    return MiniVGG(num_classes=num_classes, batch_norm=batch_norm,
+                   dropout=dropout)

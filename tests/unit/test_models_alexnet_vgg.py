@@ -1,4 +1,5 @@
 """AlexNet and VGG are torchvision's networks: same state_dict keys, same outputs, same start.
+Their scaled-down versions for 32×32 images (chapter 8) are checked at the end.
 
 The output tests load torchvision's weights into ours (strict) and compare in float64, where
 the two should agree to rounding; shape-only checks run on the meta device (no memory, no
@@ -13,8 +14,8 @@ import torchvision
 from torch import nn
 
 import cnnlib.models
-from cnnlib.models.alexnet import alexnet
-from cnnlib.models.vgg import CONFIGS, make_features, vgg, vgg16
+from cnnlib.models.alexnet import alexnet, mini_alexnet
+from cnnlib.models.vgg import CONFIGS, MINI_CONFIG, make_classifier, make_features, mini_vgg, vgg, vgg16
 
 PARAMS = {11: 132_863_336, 13: 133_047_848, 16: 138_357_544, 19: 143_667_240}
 
@@ -205,3 +206,78 @@ def test_cnnlib_models_exports_the_builders_not_the_modules():
     # alexnet.py defines alexnet(): the package must hand out the function, as torchvision does.
     assert cnnlib.models.alexnet is alexnet
     assert cnnlib.models.vgg is vgg and cnnlib.models.vgg16 is vgg16
+
+
+# --------------------------------------------------------------------------- scaled down to 32×32 (chapter 8)
+
+
+def conv_count(model: nn.Module) -> int:
+    return sum(isinstance(m, nn.Conv2d) for m in model.modules())
+
+
+@pytest.mark.parametrize(("build", "params", "convs"), [
+    (mini_alexnet, 717_530, 5),
+    (mini_vgg, 482_506, 6),
+    (lambda: mini_vgg(batch_norm=False), 481_642, 6),
+])
+def test_mini_networks_have_the_parameters_chapter_8_prints(build, params, convs):
+    model = build()
+    assert n_params(model) == params and conv_count(model) == convs
+
+
+@pytest.mark.parametrize("build", [mini_alexnet, mini_vgg])
+def test_mini_networks_map_a_cifar_batch_to_logits(build):
+    torch.manual_seed(0)
+    x = torch.randn(2, 3, 32, 32)
+    assert build().eval()(x).shape == (2, 10)
+    assert build(num_classes=7).train()(x).shape == (2, 7)
+
+
+def test_mini_vgg_is_make_features_of_mini_config_with_batch_norm():
+    features = mini_vgg().features
+    assert [type(m) for m in features] == [type(m) for m in make_features(MINI_CONFIG, batch_norm=True)]
+    assert sum(isinstance(m, nn.MaxPool2d) for m in features) == 4  # 32 -> 2
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in mini_vgg(batch_norm=False).modules())
+
+
+@pytest.mark.parametrize("build", [mini_alexnet, mini_vgg])
+@pytest.mark.parametrize("shape", [(2, 3, 64, 64), (2, 1, 32, 32), (3, 32, 32)])
+def test_mini_networks_reject_inputs_that_are_not_rgb_32x32_batches(build, shape):
+    with pytest.raises(ValueError, match=r"3-channel 32x32 images, shape \(N, 3, 32, 32\)"):
+        build()(torch.zeros(shape))
+
+
+@pytest.mark.parametrize("kwargs", [dict(num_classes=0), dict(num_classes=True), dict(dropout=1.0),
+                                    dict(dropout=-0.1), dict(dropout="0.5")])
+def test_mini_builders_reject_bad_arguments(kwargs):
+    for build in (mini_alexnet, mini_vgg):
+        with pytest.raises(ValueError, match=next(iter(kwargs))):
+            build(**kwargs)
+
+
+def test_mini_vgg_rejects_a_batch_norm_flag_that_is_not_a_bool():
+    with pytest.raises(ValueError, match="batch_norm must be True or False"):
+        mini_vgg(batch_norm=1)
+
+
+def test_cnnlib_models_exports_the_mini_builders():
+    assert cnnlib.models.mini_alexnet is mini_alexnet and cnnlib.models.mini_vgg is mini_vgg
+
+
+def test_make_classifier_is_vggs_classifier_at_any_width():
+    with torch.device("meta"):
+        assert [(k, v.shape) for k, v in make_classifier(512 * 7 * 7, 4096, 1000).state_dict().items()] == [
+            (k.removeprefix("classifier."), v.shape)
+            for k, v in vgg(11).state_dict().items() if k.startswith("classifier.")]
+        small = make_classifier(8, 4, 3, dropout=0.2)
+    assert [type(m) for m in small] == [nn.Linear, nn.ReLU, nn.Dropout] * 2 + [nn.Linear]
+    assert small[2].p == small[5].p == 0.2
+    assert (small[0].in_features, small[3].out_features, small[6].out_features) == (8, 4, 3)
+
+
+@pytest.mark.parametrize("kwargs", [dict(in_features=0), dict(width=True), dict(num_classes=0),
+                                    dict(dropout=1.0)])
+def test_make_classifier_rejects_bad_arguments(kwargs):
+    args = dict(in_features=8, width=4, num_classes=3) | kwargs
+    with pytest.raises(ValueError, match=next(iter(kwargs))):
+        make_classifier(**args)

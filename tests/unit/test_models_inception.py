@@ -1,11 +1,12 @@
-"""cnnlib.models.inception_v3 against torchvision's: parameters, names, outputs, modules, bad input."""
+"""cnnlib.models.inception_v3 against torchvision's: parameters, names, outputs, modules, bad input;
+the mini-Inception of chapter 9 at the end."""
 
 import pytest
 import torch
 import torchvision
 from torch import nn
 
-from cnnlib.models import inception, inception_v3
+from cnnlib.models import inception, inception_v3, mini_inception
 
 
 def torchvision_inception(**kwargs) -> nn.Module:
@@ -156,3 +157,43 @@ def test_non_rgb_batches_raise_a_value_error(shape):
 def test_bad_arguments_raise_a_value_error(kwargs):
     with pytest.raises(ValueError, match="num_classes|aux_logits"):
         inception_v3(**kwargs)
+
+
+# --------------------------------------------------------------------------- the mini-Inception (chapter 9)
+
+
+def test_mini_inception_has_the_parameters_chapter_9_prints():
+    assert n_params(mini_inception()) == 297_962
+    assert n_params(mini_inception(num_classes=5)) == 297_962 - 5 * (192 + 1)
+
+
+@pytest.mark.parametrize("size", [32, 40])
+def test_mini_inception_maps_a_cifar_batch_to_logits(size):
+    torch.manual_seed(0)
+    x = torch.randn(2, 3, size, size)  # global average pooling: other sizes work too
+    assert mini_inception().eval()(x).shape == (2, 10)
+    assert mini_inception(width=4, num_classes=7).train()(x).shape == (2, 7)
+
+
+def test_mini_modules_output_the_documented_channels_and_sizes():
+    x = torch.randn(2, 12, 16, 16)
+    with torch.no_grad():
+        assert inception.MiniA(12, 5).eval()(x).shape == (2, 4 * 5, 16, 16)
+        assert inception.MiniReduction(12, 6).eval()(x).shape == (2, 2 * 6 + 12, 8, 8)
+        assert inception.MiniReduction(12, 6).eval()(x[..., :15, :15]).shape == (2, 24, 8, 8)
+        assert inception.MiniC(12, 5).eval()(x[..., :4, :4]).shape == (2, 3 * 5, 4, 4)
+    c = inception.MiniC(12, 5)
+    assert c.branch3_2.conv.kernel_size == (1, 3) and c.branch3_3.conv.kernel_size == (3, 1)
+
+
+@pytest.mark.parametrize("shape", [(2, 1, 32, 32), (3, 32, 32)])
+def test_mini_inception_rejects_batches_that_are_not_rgb(shape):
+    with pytest.raises(ValueError, match=r"\(N, 3, H, W\)"):
+        mini_inception()(torch.zeros(shape))
+
+
+@pytest.mark.parametrize("kwargs", [{"width": 0}, {"width": True}, {"width": 2.0}, {"num_classes": 0},
+                                    {"dropout": 1.0}, {"dropout": None}])
+def test_mini_inception_rejects_bad_arguments(kwargs):
+    with pytest.raises(ValueError, match=next(iter(kwargs))):
+        mini_inception(**kwargs)

@@ -157,3 +157,21 @@ def test_discriminative_loss_is_cross_entropy_with_a_rubbish_logit_and_tends_to_
 def test_discriminative_loss_rejects_a_j_that_is_not_a_positive_number(j):
     with pytest.raises(ValueError, match="j must be a positive number"):
         lenet.discriminative_loss(torch.zeros(2, 10), torch.zeros(2, dtype=torch.int64), j=j)
+
+
+def test_lenet5_for_rgb_images_has_300_more_parameters_all_in_c1():
+    net = models.lenet5(in_channels=3)
+    assert trainable(net.c1) == 3 * 6 * 25 + 6 == 456
+    assert trainable(net) == 62_006 == 61_706 + 300
+    assert net(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
+
+
+def test_lenet5_for_rgb_images_names_its_channels_in_the_error():
+    with pytest.raises(ValueError, match=r"3-channel 32x32.*\(N, 3, 32, 32\).*in_channels=3"):
+        models.lenet5(in_channels=3)(torch.zeros(2, 1, 32, 32))
+
+
+@pytest.mark.parametrize("in_channels", [0, True, 3.0, "3"])
+def test_lenet5_rejects_bad_in_channels(in_channels):
+    with pytest.raises(ValueError, match="in_channels must be an int >= 1"):
+        models.lenet5(in_channels=in_channels)
