@@ -28,6 +28,14 @@ def int_pair(name: str, value: object, minimum: int = 1) -> tuple[int, int]:
     return pair  # type: ignore[return-value]
 
 
+def flag(name: str, value: object, meaning: str = "") -> bool:
+    """``value`` if it is True or False (not 0 or 1: a flag is not a count); otherwise a
+    ValueError naming it, followed by ``meaning`` (e.g. " (True: ResNet, False: plain)")."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be True or False{meaning}, got {value!r}.")
+    return value
+
+
 def probability(name: str, value: object) -> float:
     """``value`` if it is a number (not a bool) in [0, 1), e.g. a dropout rate; otherwise a
     ValueError naming it."""
@@ -48,4 +56,22 @@ def image_batch(x: object, shape: tuple[int, int, int], model: str, hint: str | 
         raise ValueError(
             f"{model} reads a batch of {c}-channel {h}x{w} images, shape (N, {c}, {h}, {w}); "
             f"got {got}. {hint}"
+        )
+
+
+def rgb_batch(
+    x: object,
+    model: str,
+    min_size: int,
+    hint: str = "Add a batch dimension with x[None], or resize the images (ImageNet weights "
+    "expect 224×224).",
+) -> None:
+    """Nothing if ``x`` is a batch of RGB images (N, 3, H, W) with H, W >= ``min_size`` (for
+    networks that pool adaptively and take any size above it); otherwise a ValueError that says
+    what ``model`` needs, then ``hint``."""
+    if not isinstance(x, torch.Tensor) or x.ndim != 4 or x.shape[1] != 3 or min(x.shape[-2:]) < min_size:
+        got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ValueError(
+            f"{model} needs a batch of RGB images (N, 3, H, W) with H and W >= {min_size}, "
+            f"got shape {got}. {hint}"
         )

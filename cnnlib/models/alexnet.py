@@ -20,7 +20,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from cnnlib._checks import image_batch, int_at_least, probability
+from cnnlib._checks import image_batch, int_at_least, probability, rgb_batch
 
 MIN_SIZE = 63
 """The smallest height and width AlexNet accepts: 63 → 15 (conv 11×11, stride 4) → 7 → 3 → 1
@@ -67,13 +67,7 @@ class AlexNet(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.ndim != 4 or x.shape[1] != 3 or min(x.shape[-2:]) < MIN_SIZE:
-            raise ValueError(
-                "AlexNet needs a batch of RGB images (N, 3, H, W) with "
-                f"H and W >= {MIN_SIZE}, got shape {tuple(x.shape)}. Add a "
-                "batch dimension with x[None], or resize the images "
-                "(ImageNet weights expect 224×224)."
-            )
+        rgb_batch(x, "AlexNet", MIN_SIZE)
         x = self.features(x)
         x = self.avgpool(x)
         x = torch.flatten(x, 1)

@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnlib._checks import int_at_least, probability
+from cnnlib._checks import flag, int_at_least, probability
 
 # Smallest input height/width. Below 75 the 17×17 grid shrinks to 1×1 and Mixed_7a's 3×3
 # window no longer fits. In training the auxiliary classifier pools 5×5 (stride 3) and then
@@ -317,8 +317,7 @@ def inception_v3(num_classes: int = 1000, aux_logits: bool = True) -> InceptionV
     per channel. To use those weights here, normalise the images with mean 0.5 and std 0.5.
     """
     int_at_least("num_classes", num_classes)
-    if not isinstance(aux_logits, bool):
-        raise ValueError(f"aux_logits must be True or False, got {aux_logits!r}.")
+    flag("aux_logits", aux_logits)
     return InceptionV3(num_classes=num_classes, aux_logits=aux_logits)
 
 

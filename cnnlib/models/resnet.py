@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnlib._checks import int_at_least
+from cnnlib._checks import flag, int_at_least
 
 
 def conv3x3(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
@@ -308,8 +308,6 @@ def cifar_resnet(depth: int, residual: bool = True,
             f"depth must be 6n + 2 for a whole number n >= 1: 8, 14, 20, "
             f"... (the paper trains 20, 32, 44, 56 and 110), got "
             f"{depth!r}.")
-    if not isinstance(residual, bool):
-        raise ValueError(f"residual must be True (ResNet) or False (plain "
-                         f"network), got {residual!r}.")
+    flag("residual", residual, " (True: ResNet, False: the plain network)")
     int_at_least("num_classes", num_classes)
     return CifarResNet((depth - 2) // 6, residual, num_classes)

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from cnnlib._checks import image_batch, int_at_least, probability
+from cnnlib._checks import flag, image_batch, int_at_least, probability, rgb_batch
 
 CONFIGS: dict[int, tuple[int | str, ...]] = {
     # A number is a 3×3 convolution with that many output channels (+ ReLU), "M" a 2×2 max pool.
@@ -105,8 +105,7 @@ class VGG(nn.Module):
             raise ValueError(f"depth must be one of {sorted(CONFIGS)} (the VGG configurations of "
                              f"Table 1 of Simonyan & Zisserman), got {depth!r}.")
         int_at_least("num_classes", num_classes)
-        if not isinstance(batch_norm, bool):
-            raise ValueError(f"batch_norm must be True or False, got {batch_norm!r}.")
+        flag("batch_norm", batch_norm)
         probability("dropout", dropout)
         self.features = make_features(CONFIGS[depth], batch_norm)
         self.avgpool = nn.AdaptiveAvgPool2d((7, 7))  # a no-op at 224 px; lets other sizes work
@@ -125,12 +124,7 @@ class VGG(nn.Module):
                 nn.init.constant_(m.bias, 0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.ndim != 4 or x.shape[1] != 3 or min(x.shape[-2:]) < MIN_SIZE:
-            raise ValueError(
-                f"VGG needs a batch of RGB images (N, 3, H, W) with H and W >= {MIN_SIZE}, got "
-                f"shape {tuple(x.shape)}. Add a batch dimension with x[None], or resize the "
-                "images (ImageNet weights expect 224×224)."
-            )
+        rgb_batch(x, "VGG", MIN_SIZE)
         x = self.features(x)
         x = self.avgpool(x)
         x = torch.flatten(x, 1)
@@ -164,9 +158,7 @@ class MiniVGG(nn.Module):
     def __init__(self, num_classes: int = 10, batch_norm: bool = True,
                  dropout: float = 0.5) -> None:
         super().__init__()
-        if not isinstance(batch_norm, bool):
-            raise ValueError(
-                f"batch_norm must be True or False, got {batch_norm!r}.")
+        flag("batch_norm", batch_norm)
         self.features = make_features(MINI_CONFIG, batch_norm)  # -> 2x2
         self.classifier = make_classifier(128 * 2 * 2, 256, num_classes,
                                           dropout)
