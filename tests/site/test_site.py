@@ -8,22 +8,18 @@ A screenshot of each chapter lands in _build/screenshots/.
 
 from __future__ import annotations
 
-import functools
-import http.server
-import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
+from offline import open_offline, serve
 
 import cnnlib
 
 ROOT = Path(__file__).resolve().parents[2]
 HTML = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 COLAB = f"https://colab.research.google.com/github/{cnnlib.REPO}/blob/main/"
 
 
@@ -33,56 +29,12 @@ def chapters() -> list[str]:
     return [ch["file"] for part in toc["parts"] for ch in part["chapters"]]
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:  # keep the test output to the point
-        pass
-
-
 @pytest.fixture(scope="module")
 def site() -> Iterator[str]:
     if not (HTML / "index.html").is_file():
         pytest.fail("No built site in _build/html: run `make book` first.")
-    handler = functools.partial(QuietHandler, directory=str(HTML))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is not installed: `apt-get install -y chromium`.")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run"],
-        )
-        yield browser
-        browser.close()
-
-
-def open_offline(browser, url: str):
-    """Open ``url`` with every non-local request aborted; return (page, blocked, errors)."""
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    blocked: list[str] = []
-    errors: list[str] = []
-
-    def route(r):
-        if r.request.url.startswith("http://127.0.0.1"):
-            r.continue_()
-        else:
-            blocked.append(r.request.url)
-            r.abort()
-
-    page.route("**/*", route)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    response = page.goto(url, wait_until="load")
-    assert response is not None and response.ok, f"{url} answered {response and response.status}"
-    return page, blocked, errors
+    with serve(HTML) as url:
+        yield url
 
 
 @pytest.mark.parametrize("chapter", chapters())

@@ -12,7 +12,7 @@ import cnnlib
 ROOT = Path(__file__).resolve().parents[2]
 TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
 CHAPTERS = [ROOT / f"{ch['file']}.ipynb" for part in TOC["parts"] for ch in part["chapters"]]
-SETUP = f'%pip install -q "cnnlib[book] @ git+https://github.com/{cnnlib.REPO}"'
+SETUP = '%pip install -q "cnnlib[book] @ git+https://github.com/{repo}"'
 MACHINE_PATH = re.compile(r"(/root/|/work/|/tmp/|/home/)\w")
 
 
@@ -39,7 +39,8 @@ def test_every_notebook_in_book_is_in_the_toc():
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
 def test_first_code_cell_installs_cnnlib_only_when_missing(path):
     first = "".join(code_cells(path)[0]["source"])
-    assert "import cnnlib" in first and "except ImportError:" in first and SETUP in first
+    assert 'if importlib.util.find_spec("cnnlib") is None:' in first and SETUP in first
+    assert f'repo = "{cnnlib.REPO}"' in first
     assert "config.seed_everything(" in first
 
 
