@@ -95,6 +95,8 @@ def test_home_page_lists_every_chapter(site, browser):
     for chapter in chapters():
         name = Path(chapter).name
         assert any(h and h.rstrip("#").endswith(f"{name}.html") for h in hrefs), f"{name} not in navigation"
+    mathjax = page.locator('script[src*="mathjax"]').count()
+    assert mathjax == 0, "the home page has no formula but loads MathJax"
     assert not errors, errors
     page.close()
 

@@ -39,6 +39,20 @@ def test_intro_lists_the_toc_in_order_with_the_notebook_titles():
     assert [name for name, _ in links] == [title(ch) for ch in CHAPTERS]
 
 
+def test_intro_gives_each_chapter_its_colab_link_and_its_measured_run_time():
+    """The run time under each chapter is bench/quick.md's, to the nearest 5 s."""
+    intro = (ROOT / "book" / "intro.md").read_text()
+    bench = dict(re.findall(r"\| (\d\d_\w+)\.ipynb \| quick \| ([\d.]+) \|",
+                            (ROOT / "bench" / "quick.md").read_text()))
+    items = re.findall(r"^\d+\. \[[^\]]+\]\((\w+)\.ipynb\)(?:.*\n)*?"
+                       r"\s+\*Runs in (\d+) s · \[open in Colab\]\(([^)]+)\)\*$", intro, re.M)
+    assert [f"book/{stem}" for stem, _, _ in items] == CHAPTERS
+    for stem, seconds, colab in items:
+        assert colab == (f"https://colab.research.google.com/github/{cnnlib.REPO}"
+                         f"/blob/main/book/{stem}.ipynb")
+        assert int(seconds) == round(float(bench[stem]) / 5) * 5, stem
+
+
 def test_config_and_pyproject_name_the_repository_of_cnnlib_REPO():
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     assert config["repository"]["url"] == f"https://github.com/{cnnlib.REPO}"
@@ -50,8 +64,8 @@ def test_config_and_pyproject_name_the_repository_of_cnnlib_REPO():
 def test_setup_cell_installs_cnnlib_from_cnnlib_REPO(path):
     cells = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
     setup = "".join(cells[0]["source"])
-    installs = re.findall(r"git\+https://github\.com/([\w.-]+/[\w.-]+)", setup)
-    assert installs == [cnnlib.REPO]
+    assert re.findall(r'^repo = "([\w.-]+/[\w.-]+)"$', setup, re.M) == [cnnlib.REPO]
+    assert re.findall(r"git\+https://github\.com/(\S+)\"", setup) == ["{repo}"]
 
 
 def test_every_colab_and_github_link_in_the_docs_names_cnnlib_REPO():
