@@ -8,6 +8,7 @@ needed.
 from __future__ import annotations
 
 import re
+from html import escape
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -48,17 +49,34 @@ def _grid_axes(ax: plt.Axes, n: int, title: str) -> None:
     ax.set_title(title, fontsize=10)
 
 
+def describe(in_size: int, kernel_size: int, stride: int = 1, padding: int = 0,
+             dilation: int = 1) -> str:
+    """A text description of :func:`conv_animation`'s animation, for its alt text."""
+    out = conv_out(in_size, kernel_size, stride, padding, dilation)  # validates the arguments
+    span = dilation * (kernel_size - 1) + 1
+    holes = f" with dilation {dilation} (spanning {span}×{span} cells)" if dilation > 1 else ""
+    border = (f"{padding} cell{'s' if padding > 1 else ''} of zero padding (grey)" if padding
+              else "no padding")
+    return (f"Animation of a {kernel_size}×{kernel_size} kernel{holes} sliding with stride "
+            f"{stride} over a {in_size}×{in_size} input with {border}. In each of its "
+            f"{out * out} frames the input cells the kernel reads are orange, and one more "
+            f"cell of the {out}×{out} output fills in.")
+
+
 def conv_animation(in_size: int, kernel_size: int, stride: int = 1, padding: int = 0,
                    dilation: int = 1, interval: int = 700, max_frames: int = 49,
-                   size: float = 3.0, dpi: int = 72) -> FuncAnimation:
+                   size: float = 3.0, dpi: int = 150) -> FuncAnimation:
     """Animate a ``kernel_size`` kernel sliding over an ``in_size`` × ``in_size`` input.
 
     Left: the padded input (padding cells grey, marked 0), the cells the kernel reads in
     orange and the span of the (dilated) window outlined. Right: the output grid, the
     current cell in orange and the finished ones in blue. One frame per output position, so
     ``conv_out(in_size, kernel_size, stride, padding, dilation) ** 2`` frames, at most
-    ``max_frames`` (keeps the embedded HTML small). The figure is closed (not shown by
-    pyplot); render with ``anim.to_jshtml()`` or save with ``anim.save(...)``.
+    ``max_frames`` (keeps the embedded HTML small). Frames are ``size`` inches high at
+    ``dpi`` dots per inch (150 stays sharp when a page shows them at their natural size).
+    The figure is closed (not shown by pyplot); render with :func:`to_html`, which uses
+    ``anim.description`` (set here from :func:`describe`) as the alt text, or save with
+    ``anim.save(...)``.
     """
     windows = conv_windows(in_size, kernel_size, stride, padding, dilation)
     if len(windows) > max_frames:
@@ -109,6 +127,7 @@ def conv_animation(in_size: int, kernel_size: int, stride: int = 1, padding: int
         return [image_in, image_out, outline]
 
     anim = FuncAnimation(fig, draw, frames=len(windows), interval=interval, blit=False)
+    anim.description = describe(in_size, kernel_size, stride, padding, dilation)
     plt.close(fig)  # the notebook shows the animation, not a static copy of the figure
     return anim
 
@@ -129,17 +148,54 @@ _PLAYER_ICONS = {
 }
 
 
-def to_html(anim: FuncAnimation, **kwargs) -> str:
-    """``anim.to_jshtml(**kwargs)`` with a self-contained player: no CDN stylesheet, text buttons.
+# The player's own stylesheet fixes the slider at 374 px and lays the nine buttons out in one
+# row, wider than a phone's column. These rules (scoped to our wrapper, so they win over
+# matplotlib's and touch no other player) let the frame, the slider and the buttons shrink and
+# wrap to the width of the column.
+_PLAYER_CSS = """<style>
+.cnnlib-anim .animation { display: block; max-width: 100%; text-align: center; }
+.cnnlib-anim .animation img { max-width: 100%; height: auto; }
+.cnnlib-anim input[type=range].anim-slider { width: 100%; max-width: 480px; }
+.cnnlib-anim .anim-buttons { display: flex; flex-wrap: wrap; justify-content: center;
+  gap: 4px; }
+.cnnlib-anim .anim-buttons button { min-width: 40px; min-height: 32px; }
+.cnnlib-anim .anim-state { display: flex; flex-wrap: wrap; justify-content: center; }
+.cnnlib-anim .cnnlib-sr-only { position: absolute; width: 1px; height: 1px; padding: 0;
+  margin: -1px; overflow: hidden; clip: rect(0, 0, 0, 0); white-space: nowrap; border: 0; }
+</style>
+"""
+
+
+def to_html(anim: FuncAnimation, description: str | None = None, **kwargs) -> str:
+    """``anim.to_jshtml(**kwargs)`` as a self-contained, accessible player that fits the page.
+
+    - No CDN stylesheet: the Font Awesome buttons become Unicode glyphs, so the player works
+      offline, on the static site and in Colab alike.
+    - ``description`` (default: ``anim.description``, which :func:`conv_animation` sets) is
+      the frame image's alt text, for readers who cannot see it; it is required.
+    - The slider gets a label ("Animation frame"); the buttons keep matplotlib's labels
+      ("Play", "Next frame", ...), and all are ordinary form controls, so Tab, Enter and the
+      arrow keys work.
+    - The frame shrinks to the column width and the buttons wrap on a narrow screen.
 
     Show it with ``IPython.display.HTML(to_html(anim))``; the page plays with no kernel and no
     network.
     """
+    description = description if description is not None else getattr(anim, "description", None)
+    if not isinstance(description, str) or not description.strip():
+        raise ValueError("to_html needs a description of the animation (its alt text, for "
+                         "readers who cannot see it): pass description='...'.")
     html = anim.to_jshtml(**kwargs)
     html = re.sub(r'<link rel="stylesheet"\s+href="https://maxcdn\.bootstrapcdn\.com/font-awesome[^"]*">',
                   "", html)
     for icon, glyph in _PLAYER_ICONS.items():
         html = html.replace(icon, glyph)
-    if "fa fa-" in html or "://" in html.split("<script", 1)[0]:
+    alt = escape(" ".join(description.split()), quote=True)
+    html, n_img = re.subn(r'<img id="(_anim_img\w+)">', rf'<img id="\1" alt="{alt}">', html)
+    html, n_slider = re.subn(
+        r'<input id="(_anim_slider\w+)" type="range"',
+        r'<label for="\1" class="cnnlib-sr-only">Animation frame</label>\n'
+        r'    <input id="\1" type="range" aria-label="Animation frame"', html)
+    if "fa fa-" in html or "://" in html.split("<script", 1)[0] or n_img != 1 or n_slider != 1:
         raise RuntimeError("matplotlib's player template changed: update cnnlib.animate.to_html.")
-    return html
+    return f'{_PLAYER_CSS}<div class="cnnlib-anim">\n{html}\n</div>'

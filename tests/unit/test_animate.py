@@ -1,19 +1,20 @@
-"""cnnlib.animate: the windows it draws are the ones torch's convolution reads."""
+"""cnnlib.animate: the windows it draws are the ones torch's convolution reads, and the
+player it embeds works offline, fits a phone's column and can be used without seeing it."""
+
+import base64
+import re
 
 import matplotlib
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from matplotlib.animation import AbstractMovieWriter
+
+from cnnlib import animate
+from cnnlib.shapes import conv_out
 
 matplotlib.use("Agg")
-
-import re  # noqa: E402
-
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-from matplotlib.animation import AbstractMovieWriter  # noqa: E402
-
-from cnnlib import animate  # noqa: E402
-from cnnlib.shapes import conv_out  # noqa: E402
 
 CONFIGS = [  # (in_size, kernel_size, stride, padding, dilation)
     (5, 3, 1, 0, 1),
@@ -116,3 +117,71 @@ def test_to_html_player_needs_no_network_and_keeps_every_frame():
     assert not re.search(r"(src|href)=\"https?://", html)
     assert html.count("&#9654;") >= 2  # the play and step-forward buttons
     assert html.count("data:image/png;base64") == 4  # conv_out(4, 3) ** 2 frames
+
+
+def player(**kwargs):
+    anim = animate.conv_animation(in_size=4, kernel_size=3, stride=1, padding=0)
+    return anim, animate.to_html(anim, **kwargs)
+
+
+def test_player_frame_has_the_description_as_alt_text():
+    anim, html = player()
+    alt = re.findall(r'<img id="_anim_img\w+" alt="([^"]*)">', html)
+    assert alt == [anim.description]
+    assert "3×3 kernel" in alt[0] and "4×4 input" in alt[0] and "4 frames" in alt[0]
+    _, custom = player(description='A "kernel" <slides>')
+    assert 'alt="A &quot;kernel&quot; &lt;slides&gt;"' in custom  # escaped, cannot break the tag
+
+
+def test_description_names_dilation_and_padding_only_when_used():
+    assert "dilation" not in animate.describe(5, 3) and "no padding" in animate.describe(5, 3)
+    text = animate.describe(5, 3, stride=2, padding=2, dilation=2)
+    assert "dilation 2 (spanning 5×5 cells)" in text and "2 cells of zero padding" in text
+
+
+def test_player_without_a_description_raises_value_error():
+    anim = animate.conv_animation(in_size=4, kernel_size=3)
+    described = anim.description
+    del anim.description
+    with pytest.raises(ValueError, match="description"):
+        animate.to_html(anim)
+    with pytest.raises(ValueError, match="description"):
+        animate.to_html(anim, description="  ")
+    assert "<img" in animate.to_html(anim, description=described)
+
+
+def test_player_slider_is_labelled_and_every_button_has_a_name():
+    _, html = player()
+    slider_id = re.search(r'<input id="(_anim_slider\w+)" type="range"', html).group(1)
+    assert f'<label for="{slider_id}"' in html
+    assert re.search(rf'<input id="{slider_id}" type="range" aria-label="Animation frame"', html)
+    buttons = re.findall(r"<button([^>]*)>", html)
+    assert len(buttons) == 9
+    assert all(re.search(r'aria-label="[A-Z][a-z ]+"', b) for b in buttons)
+    for radio in re.findall(r'<input type="radio"[^>]*id="(\w+)"', html):
+        assert f'<label for="{radio}">' in html
+
+
+def test_player_fits_a_narrow_column():
+    _, html = player()
+    css = html.split("</style>", 1)[0]
+    assert html.startswith("<style>") and '<div class="cnnlib-anim">' in html
+    assert re.search(r"\.cnnlib-anim \.animation img \{[^}]*max-width: 100%", css)
+    assert re.search(r"\.cnnlib-anim input\[type=range\]\.anim-slider \{[^}]*width: 100%", css)
+    assert re.search(r"\.cnnlib-anim \.anim-buttons \{[^}]*flex-wrap: wrap", css)
+
+
+def test_player_frames_are_sharper_than_the_old_72_dpi():
+    _, html = player()
+    first = re.search(r'frames\[0\] = "data:image/png;base64,([^"]+)"', html).group(1)
+    png = base64.b64decode(first)
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert height == 3 * 150  # size 3 inches at 150 dpi (was 216 px at 72 dpi)
+    assert width > 600
+
+
+def test_player_needs_no_cdn():
+    _, html = player()
+    html = re.sub(r"data:image/png;base64,[^\"]*", "", html)  # base64 can spell anything
+    assert "cdn" not in html.lower() and "font-awesome" not in html
+    assert not re.search(r"(src|href)=\"https?://", html)
