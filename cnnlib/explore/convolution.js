@@ -15,6 +15,8 @@ function cnnxInit(root) {
     outTitle: q("out-title"), legend: q("legend"), details: q("details")
   };
   var MINUS = "\u2212";
+  var nojs = q("nojs");
+  if (nojs) nojs.parentNode.removeChild(nojs);  // shown only where the script never ran
 
   // Input images as rows of numbers; kernels by name (rows of weights).
   var images = data.images.map(function (im) {
@@ -336,13 +338,17 @@ function cnnxInit(root) {
                " 1) " + MINUS + " 1) / " + c.s + "\u230b + 1";
     var value = Math.floor((c.N - c.span) / c.s) + 1;
     el.formula.textContent = "";
-    var head = document.createElement("span");
-    head.textContent = "Output size = " + f + (c.errors.length ? "" : " = " + nums + " = " + minus(String(value)));
+    var parts = ["Output size", "= " + f].concat(c.errors.length ? [] : ["= " + nums, "= " + minus(String(value))]);
+    parts.forEach(function (text) {  // each piece wraps as a whole
+      var span = document.createElement("span");
+      span.textContent = text;
+      el.formula.appendChild(span);
+      el.formula.appendChild(document.createTextNode(" "));
+    });
     var tail = document.createElement("strong");
     tail.setAttribute("data-cnnx", "out-size");
     tail.textContent = c.out ? c.out + "\u00d7" + c.out : "rejected";
-    el.formula.appendChild(head);
-    el.formula.appendChild(document.createTextNode(" \u2192 "));
+    el.formula.appendChild(document.createTextNode("\u2192 "));
     el.formula.appendChild(tail);
   }
   var NOTES = {
@@ -369,7 +375,7 @@ function cnnxInit(root) {
                c.op === "max_pool" ? "the largest value in the window" : "the mean of the window";
     head.textContent = "Output (" + i + ", " + j + ") is " + what + ": padded rows " + r0 + "\u2013" +
       (r0 + c.span - 1) + ", columns " + c0 + "\u2013" + (c0 + c.span - 1) +
-      (c.d > 1 ? ", every " + c.d + "th pixel" : "") + ".";
+      (c.d > 1 ? ", every " + ({ 2: "2nd", 3: "3rd" }[c.d] || c.d + "th") + " pixel" : "") + ".";
     box.appendChild(head);
     var grid = document.createElement("div");
     grid.className = "cnnx-products";
@@ -414,13 +420,13 @@ function cnnxInit(root) {
     if (gridFor === c.kernel && el.weights.children.length === c.k * c.k) return;
     gridFor = c.kernel;
     el.weights.textContent = "";
-    el.weights.style.gridTemplateColumns = "repeat(" + c.k + ", 4.4em)";
+    el.weights.style.gridTemplateColumns = "repeat(" + c.k + ", 5.2em)";
     for (var a = 0; a < c.k; a++) {
       for (var b = 0; b < c.k; b++) {
         var input = document.createElement("input");
         input.type = "number";
         input.step = "any";
-        input.value = String(c.w[a][b]);
+        input.value = String(+c.w[a][b].toPrecision(3));  // what fits; editing starts from it
         input.setAttribute("aria-label", "weight row " + (a + 1) + ", column " + (b + 1));
         input.setAttribute("data-cnnx-row", a);
         input.setAttribute("data-cnnx-col", b);

@@ -316,6 +316,8 @@ def convolution_explorer(
     mode_options = _options([(m, m) for m in PADDING_MODES], padding_mode)
     html = f"""<div class="cnnx" id="{root_id}">
 <style>{css}</style>
+<p class="cnnx-reason" data-cnnx="nojs">The explorer's script has not run: in Jupyter, trust the
+notebook or run this cell again (scripts run only in trusted notebooks).</p>
 <div class="cnnx-controls">
 <label class="cnnx-field"><span>Input</span>
 <select data-cnnx="image">{image_options}</select></label>
@@ -344,7 +346,6 @@ def convolution_explorer(
 <div class="cnnx-legend" data-cnnx="legend"></div></div>
 </div>
 <div class="cnnx-details" data-cnnx="details" aria-live="polite"></div>
-<noscript><p>The convolution explorer needs JavaScript.</p></noscript>
 <script type="application/json" class="cnnx-data">{blob}</script>
 <script>(function () {{
 {js}

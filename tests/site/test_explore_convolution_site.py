@@ -281,8 +281,13 @@ def test_the_second_explorer_on_the_page_was_not_touched(desktop, widget):
 
 
 def test_no_script_errors_and_no_network_requests(desktop):
-    _, blocked, errors = desktop
+    page, blocked, errors = desktop
     assert errors == [] and blocked == []
+    assert page.locator('[data-cnnx="nojs"]').count() == 0  # both scripts ran and said so
+    unlabelled = page.evaluate("""() => [...document.querySelectorAll('.cnnx input, .cnnx select')]
+        .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')).length""")
+    assert unlabelled == 0
+    assert page.locator('.cnnx [data-cnnx="out-canvas"][tabindex="0"]').count() == 2
 
 
 def test_phone_width_fits_without_horizontal_scroll_even_with_the_largest_grids(browser, site):
