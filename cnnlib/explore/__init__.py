@@ -5,3 +5,4 @@ on the static site, in Jupyter and in Colab, offline. The arithmetic stays in Py
 JavaScript is tested against PyTorch in headless Chromium, never the other way round.
 """
 from cnnlib.explore.convolution import convolution_explorer as convolution_explorer
+from cnnlib.explore.digits import draw_digit as draw_digit
