@@ -138,85 +138,116 @@ def _activations_and_gradients(model: nn.Module, layer: nn.Module, x: torch.Tens
     return acts, grads
 
 
-def grad_cam(model: nn.Module, target_layer: nn.Module, x: torch.Tensor, target: Target = None,
-             raw: bool = False) -> torch.Tensor:
-    """Grad-CAM of ``target`` at ``target_layer``: (N, H, W) in [0, 1], as pytorch-grad-cam's GradCAM.
+def grad_cam(model: nn.Module, target_layer: nn.Module, x: torch.Tensor,
+             target: Target = None, raw: bool = False) -> torch.Tensor:
+    """Grad-CAM of ``target`` at ``target_layer``: (N, H, W) in [0, 1], as
+    pytorch-grad-cam's GradCAM.
 
-    With A the layer's output (N, K, h, w) and y the target class score, each channel weighs
-    ``alpha_k = mean over (i, j) of dy/dA_k(i, j)``; the map is ``ReLU(sum_k alpha_k A_k)``,
-    min-max scaled per image, resized bilinearly to x's H, W and scaled again. ``raw=True``:
-    the weighted sum ``sum_k alpha_k A_k`` (N, h, w), before ReLU, scaling and resizing.
+    With A the layer's output (N, K, h, w) and y the target class score,
+    each channel weighs ``alpha_k = mean over (i, j) of dy/dA_k(i, j)``;
+    the map is ``ReLU(sum_k alpha_k A_k)``, min-max scaled per image,
+    resized bilinearly to x's H, W and scaled again. ``raw=True``: the
+    weighted sum ``sum_k alpha_k A_k`` (N, h, w), before ReLU, scaling and
+    resizing.
     """
     x = _check_input(model, x, "grad_cam")
-    acts, grads = _activations_and_gradients(model, target_layer, x, target)
+    acts, grads = _activations_and_gradients(model, target_layer, x,
+                                             target)
     weights = grads.mean((2, 3))
     maps = torch.einsum("nk,nkhw->nhw", weights, acts)
-    return maps if raw else _scale_resize(maps.clamp(min=0), tuple(x.shape[-2:]))
+    if raw:
+        return maps
+    return _scale_resize(maps.clamp(min=0), tuple(x.shape[-2:]))
 
 
-def grad_cam_pp(model: nn.Module, target_layer: nn.Module, x: torch.Tensor, target: Target = None,
+def grad_cam_pp(model: nn.Module, target_layer: nn.Module,
+                x: torch.Tensor, target: Target = None,
                 raw: bool = False) -> torch.Tensor:
-    """Grad-CAM++ of ``target`` at ``target_layer``: (N, H, W) in [0, 1], as GradCAMPlusPlus computes it.
+    """Grad-CAM++ of ``target`` at ``target_layer``: (N, H, W) in [0, 1],
+    as GradCAMPlusPlus computes it.
 
-    Like :func:`grad_cam` with other channel weights (eq. 19 of Chattopadhyay et al., with
-    exp(score) as the score so that higher derivatives are powers of the gradient g):
+    Like :func:`grad_cam` with other channel weights (eq. 19 of
+    Chattopadhyay et al., with exp(score) as the score so that higher
+    derivatives are powers of the gradient g):
     ``a_ij = g^2 / (2 g^2 + sum_ij(A) g^3)`` (0 where g = 0) and
     ``alpha_k = sum_ij a_ij ReLU(g_ij)``.
     """
     x = _check_input(model, x, "grad_cam_pp")
-    acts, grads = _activations_and_gradients(model, target_layer, x, target)
+    acts, grads = _activations_and_gradients(model, target_layer, x,
+                                             target)
     g2 = grads**2
     a = g2 / (2 * g2 + acts.sum((2, 3), keepdim=True) * g2 * grads + 1e-6)
     a = torch.where(grads != 0, a, torch.zeros_like(a))
     weights = (grads.clamp(min=0) * a).sum((2, 3))
     maps = torch.einsum("nk,nkhw->nhw", weights, acts)
-    return maps if raw else _scale_resize(maps.clamp(min=0), tuple(x.shape[-2:]))
+    if raw:
+        return maps
+    return _scale_resize(maps.clamp(min=0), tuple(x.shape[-2:]))
 
 
-def cam(model: nn.Module, x: torch.Tensor, target: Target = None, *, features: nn.Module,
-        classifier: nn.Linear, raw: bool = False) -> torch.Tensor:
-    """Class activation map (Zhou et al., 2016) of a network ending in global average pooling + Linear.
+def cam(model: nn.Module, x: torch.Tensor, target: Target = None, *,
+        features: nn.Module, classifier: nn.Linear,
+        raw: bool = False) -> torch.Tensor:
+    """Class activation map (Zhou et al., 2016) of a network ending in
+    global average pooling + Linear.
 
-    ``features`` is the module whose output A (N, K, h, w) is pooled, ``classifier`` the linear
-    layer (K -> classes) after the pooling: ``model.features`` and ``model.classifier[-1]`` for
-    torchvision's MobileNetV2, ``model.layer4`` and ``model.fc`` for a ResNet. The map of class
-    c is ``sum_k W[c, k] A_k``: its spatial mean plus the bias is exactly the logit of c, so
-    it splits the score over the image. As in the paper it is min-max scaled (no ReLU) and
-    resized bilinearly to x's H, W; ``raw=True`` returns the unscaled map (N, h, w).
+    ``features`` is the module whose output A (N, K, h, w) is pooled,
+    ``classifier`` the linear layer (K -> classes) after the pooling:
+    ``model.features`` and ``model.classifier[-1]`` for torchvision's
+    MobileNetV2, ``model.layer4`` and ``model.fc`` for a ResNet. The map of
+    class c is ``sum_k W[c, k] A_k``: its spatial mean plus the bias is
+    exactly the logit of c, so it splits the score over the image. As in
+    the paper it is min-max scaled (no ReLU) and resized bilinearly to x's
+    H, W; ``raw=True`` returns the unscaled map (N, h, w).
     Raises ValueError when the logits are not that mean plus the bias.
     """
     x = _check_input(model, x, "cam")
     _check_layer(model, features, "features")
     _check_layer(model, classifier, "classifier")
     if not isinstance(classifier, nn.Linear):
-        raise ValueError(f"classifier must be the model's final nn.Linear, got {type(classifier).__name__}.")
-    with _frozen_eval(model), hook_output(features) as hook, torch.no_grad():
-        logits = model(x)
+        raise ValueError("classifier must be the model's final nn.Linear, "
+                         f"got {type(classifier).__name__}.")
+    with _frozen_eval(model), torch.no_grad():
+        with hook_output(features) as hook:
+            logits = model(x)
     acts = hook.stored
-    if not isinstance(acts, torch.Tensor) or acts.ndim != 4 or acts.shape[1] != classifier.in_features:
-        shape = tuple(acts.shape) if isinstance(acts, torch.Tensor) else type(acts).__name__
+    k = classifier.in_features
+    if (not isinstance(acts, torch.Tensor) or acts.ndim != 4
+            or acts.shape[1] != k):
+        if isinstance(acts, torch.Tensor):
+            shape = tuple(acts.shape)
+        else:
+            shape = type(acts).__name__
         raise ValueError(
-            f"features gave {shape} but the classifier takes {classifier.in_features} features; CAM needs "
-            "the (N, K, h, w) output that global average pooling turns into the classifier's input."
+            f"features gave {shape} but the classifier takes {k} "
+            "features; CAM needs the (N, K, h, w) output that global "
+            "average pooling turns into the classifier's input."
         )
     targets = _targets(target, logits)
-    maps = torch.einsum("nk,nkhw->nhw", classifier.weight[targets].detach(), acts)
-    bias = classifier.bias[targets].detach() if classifier.bias is not None else 0.0
+    weight = classifier.weight[targets].detach()
+    maps = torch.einsum("nk,nkhw->nhw", weight, acts)
+    bias = 0.0
+    if classifier.bias is not None:
+        bias = classifier.bias[targets].detach()
     expected = logits.gather(1, targets[:, None])[:, 0]
     tolerance = 1e-3 * float(expected.abs().max())
-    if not torch.allclose(maps.mean((1, 2)) + bias, expected, rtol=1e-3, atol=tolerance):
+    if not torch.allclose(maps.mean((1, 2)) + bias, expected, rtol=1e-3,
+                          atol=tolerance):
         raise ValueError(
-            "The logits are not the spatial mean of the CAM plus the bias: the model does not end in global "
-            "average pooling of features followed by classifier. Use grad_cam for other heads."
+            "The logits are not the spatial mean of the CAM plus the bias: "
+            "the model does not end in global average pooling of features "
+            "followed by classifier. Use grad_cam for other heads."
         )
     return maps if raw else _scale_resize(maps, tuple(x.shape[-2:]))
 
 
-def saliency(model: nn.Module, x: torch.Tensor, target: Target = None, raw: bool = False) -> torch.Tensor:
-    """Vanilla gradient saliency (Simonyan et al., 2014): ``max over channels of |d score / d x|``, (N, H, W).
+def saliency(model: nn.Module, x: torch.Tensor, target: Target = None,
+             raw: bool = False) -> torch.Tensor:
+    """Vanilla gradient saliency (Simonyan et al., 2014):
+    ``max over channels of |d score / d x|``, (N, H, W).
 
-    Each map is divided by its maximum, so it lies in [0, 1]; ``raw=True`` keeps the gradient
-    magnitudes.
+    Each map is divided by its maximum, so it lies in [0, 1]; ``raw=True``
+    keeps the gradient magnitudes.
     """
     x = _check_input(model, x, "saliency").clone().requires_grad_(True)
     with _frozen_eval(model), torch.enable_grad():
@@ -224,7 +255,10 @@ def saliency(model: nn.Module, x: torch.Tensor, target: Target = None, raw: bool
         targets = _targets(target, logits)
         (grad,) = torch.autograd.grad(_score(logits, targets), x)
     maps = grad.abs().amax(1)
-    return maps if raw else maps / (1e-12 + maps.flatten(1).max(1).values[:, None, None])
+    if raw:
+        return maps
+    peak = maps.flatten(1).max(1).values[:, None, None]
+    return maps / (1e-12 + peak)
 
 
 def overlay(image: np.ndarray | torch.Tensor, heatmap: np.ndarray | torch.Tensor, alpha: float = 0.5,

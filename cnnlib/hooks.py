@@ -28,10 +28,12 @@ from torch import nn
 
 
 def count_hooks(model: nn.Module) -> int:
-    """Number of forward, forward-pre, backward and backward-pre hooks on ``model`` and its submodules."""
+    """Number of forward, forward-pre, backward and backward-pre hooks on
+    ``model`` and its submodules."""
     _check_module(model, "count_hooks")
-    return sum(len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks)
-               + len(m._backward_pre_hooks) for m in model.modules())
+    return sum(len(m._forward_hooks) + len(m._forward_pre_hooks)
+               + len(m._backward_hooks) + len(m._backward_pre_hooks)
+               for m in model.modules())
 
 
 def _check_module(module: object, name: str) -> None:
@@ -81,32 +83,43 @@ class _OwnsHandle:
 
 
 class Hook(_OwnsHandle):
-    """A forward (or full backward) hook on ``module`` that keeps ``fn``'s last result in ``.stored``.
+    """A forward (or full backward) hook on ``module`` that keeps ``fn``'s
+    last result in ``.stored``.
 
-    Forward: ``fn(module, inputs, output)`` runs after each forward pass of ``module``.
-    Backward (``backward=True``): ``fn(module, grad_input, grad_output)`` runs when the
-    gradients with respect to the module's inputs are computed (``register_full_backward_hook``;
-    it fails if the module's output is later modified in place, e.g. by ``ReLU(inplace=True)``).
-    With ``detach`` (default) ``fn`` sees detached tensors: a stored tensor that still requires
-    grad would keep the whole autograd graph, and all its saved activations, alive. ``fn``'s
-    return value replaces ``.stored`` at every call; to keep every call, append to a list in
-    ``fn``. The hook never changes the module's output or gradients.
+    Forward: ``fn(module, inputs, output)`` runs after each forward pass of
+    ``module``. Backward (``backward=True``): ``fn(module, grad_input,
+    grad_output)`` runs when the gradients with respect to the module's
+    inputs are computed (``register_full_backward_hook``; it fails if the
+    module's output is later modified in place, e.g. by
+    ``ReLU(inplace=True)``). With ``detach`` (default) ``fn`` sees detached
+    tensors: a stored tensor that still requires grad would keep the whole
+    autograd graph, and all its saved activations, alive. ``fn``'s return
+    value replaces ``.stored`` at every call; to keep every call, append to
+    a list in ``fn``. The hook never changes the module's output or
+    gradients.
 
-    Use as a context manager (``with Hook(m, fn) as h: ...``) or call :meth:`remove`.
+    Use as a context manager (``with Hook(m, fn) as h: ...``) or call
+    :meth:`remove`.
     """
 
-    def __init__(self, module: nn.Module, fn: Callable[[nn.Module, Any, Any], Any],
-                 backward: bool = False, detach: bool = True, cpu: bool = False) -> None:
+    def __init__(self, module: nn.Module,
+                 fn: Callable[[nn.Module, Any, Any], Any],
+                 backward: bool = False, detach: bool = True,
+                 cpu: bool = False) -> None:
         _check_module(module, "Hook")
         _check_fn(fn, "Hook")
         self.fn, self.detach, self.cpu = fn, detach, cpu
         self.stored: Any = None
-        register = module.register_full_backward_hook if backward else module.register_forward_hook
+        if backward:
+            register = module.register_full_backward_hook
+        else:
+            register = module.register_forward_hook
         self.handle = register(self._hook)
 
     def _hook(self, module: nn.Module, inputs: Any, output: Any) -> None:
         if self.detach:
-            inputs, output = _detach(inputs, self.cpu), _detach(output, self.cpu)
+            inputs = _detach(inputs, self.cpu)
+            output = _detach(output, self.cpu)
         self.stored = self.fn(module, inputs, output)
 
 
@@ -177,11 +190,14 @@ def _clone(x: Any) -> Any:
     return x
 
 
-def hook_output(module: nn.Module, detach: bool = True, cpu: bool = False, backward: bool = False) -> Hook:
-    """A :class:`Hook` whose ``.stored`` is ``module``'s last output (a detached copy by default).
+def hook_output(module: nn.Module, detach: bool = True, cpu: bool = False,
+                backward: bool = False) -> Hook:
+    """A :class:`Hook` whose ``.stored`` is ``module``'s last output (a
+    detached copy by default).
 
-    With ``backward=True`` it stores the gradient of the loss with respect to that output
-    (``grad_output[0]`` of a full backward hook) instead. ``cpu=True`` moves it to the CPU.
+    With ``backward=True`` it stores the gradient of the loss with respect
+    to that output (``grad_output[0]`` of a full backward hook) instead.
+    ``cpu=True`` moves it to the CPU.
     """
     fn = _grad_output if backward else partial(_output, clone=detach)
     return Hook(module, fn, backward=backward, detach=detach, cpu=cpu)

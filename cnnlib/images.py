@@ -55,12 +55,15 @@ def _channel_params(x: torch.Tensor, mean: Sequence[float], std: Sequence[float]
     return m, s
 
 
-def normalize(x: torch.Tensor, mean: Sequence[float] = IMAGENET_MEAN,
+def normalize(x: torch.Tensor,
+              mean: Sequence[float] = IMAGENET_MEAN,
               std: Sequence[float] = IMAGENET_STD) -> torch.Tensor:
-    """Return ``(x - mean) / std`` per channel of a float image (C, H, W) or batch (N, C, H, W).
+    """Return ``(x - mean) / std`` per channel of a float image.
 
-    The defaults are ImageNet's statistics, which every torchvision pretrained model expects.
-    Equal to ``torchvision.transforms.Normalize(mean, std)(x)``; ``x`` is not modified.
+    ``x`` is one image (C, H, W) or a batch (N, C, H, W). The defaults are
+    ImageNet's statistics, which every torchvision pretrained model
+    expects. Equal to ``torchvision.transforms.Normalize(mean, std)(x)``;
+    ``x`` is not modified.
     """
     _check_images(x, "normalize")
     m, s = _channel_params(x, mean, std, "normalize")

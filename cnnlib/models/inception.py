@@ -47,11 +47,14 @@ class InceptionOutputs(NamedTuple):
 
 
 class BasicConv2d(nn.Module):
-    """Convolution (no bias: batch norm shifts anyway), batch norm with eps 0.001, ReLU."""
+    """Convolution (no bias: batch norm shifts anyway), batch norm with
+    eps 0.001, ReLU."""
 
-    def __init__(self, in_channels: int, out_channels: int, **kwargs) -> None:
+    def __init__(self, in_channels: int, out_channels: int,
+                 **kwargs) -> None:
         super().__init__()
-        self.conv = nn.Conv2d(in_channels, out_channels, bias=False, **kwargs)
+        self.conv = nn.Conv2d(in_channels, out_channels, bias=False,
+                              **kwargs)
         self.bn = nn.BatchNorm2d(out_channels, eps=0.001)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -194,8 +197,9 @@ class InceptionE(nn.Module):
 
 
 class InceptionAux(nn.Module):
-    """Auxiliary classifier on the 17×17 grid: 5×5 average pool (stride 3) to 5×5, a 1×1
-    convolution to 128 channels, a 5×5 convolution to 768 (1×1 left), a linear layer."""
+    """Auxiliary classifier on the 17×17 grid: 5×5 average pool (stride 3)
+    to 5×5, a 1×1 convolution to 128 channels, a 5×5 convolution to 768
+    (1×1 left), a linear layer."""
 
     def __init__(self, in_channels: int, num_classes: int) -> None:
         super().__init__()
@@ -204,8 +208,9 @@ class InceptionAux(nn.Module):
         self.fc = nn.Linear(768, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.avg_pool2d(x, kernel_size=5, stride=3)  # N x 768 x 17 x 17 -> 5 x 5
-        x = self.conv1(self.conv0(x))                 # -> N x 768 x 1 x 1
+        # N x 768 x 17 x 17 -> N x 768 x 5 x 5
+        x = F.avg_pool2d(x, kernel_size=5, stride=3)
+        x = self.conv1(self.conv0(x))  # -> N x 768 x 1 x 1
         x = F.adaptive_avg_pool2d(x, (1, 1))
         return self.fc(torch.flatten(x, 1))
 
@@ -271,7 +276,8 @@ class InceptionV3(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor | InceptionOutputs:
         self._check_input(x)
-        x = self.Conv2d_1a_3x3(x)   # N x 32 x 149 x 149 (for a 299 x 299 input)
+        # Shapes for a 299 x 299 input:
+        x = self.Conv2d_1a_3x3(x)   # N x 32 x 149 x 149
         x = self.Conv2d_2a_3x3(x)   # N x 32 x 147 x 147
         x = self.Conv2d_2b_3x3(x)   # N x 64 x 147 x 147
         x = self.maxpool1(x)        # N x 64 x 73 x 73
@@ -286,7 +292,9 @@ class InceptionV3(nn.Module):
         x = self.Mixed_6c(x)
         x = self.Mixed_6d(x)
         x = self.Mixed_6e(x)        # N x 768 x 17 x 17
-        aux = self.AuxLogits(x) if self.AuxLogits is not None and self.training else None
+        aux = None
+        if self.AuxLogits is not None and self.training:
+            aux = self.AuxLogits(x)
         x = self.Mixed_7a(x)        # N x 1280 x 8 x 8
         x = self.Mixed_7b(x)        # N x 2048 x 8 x 8
         x = self.Mixed_7c(x)        # N x 2048 x 8 x 8

@@ -1,0 +1,225 @@
+"""The cnnlib source a chapter prints whole fits the page: lines of at most 76 characters.
+
+Chapters show library code with ``inspect.getsource(X)``. The site shows 76 characters of code
+per line (phones), while cnnlib's ruff allows 110, so the printed objects are kept narrower.
+Every ``getsource`` call in the chapters' code cells is found and its argument resolved as the
+chapter resolves it: through the chapter's own ``cnnlib`` imports, a ``for`` loop over a tuple
+of objects, or ``type(name)`` after ``name = f(...)`` (the class ``f`` is annotated to return).
+An argument this cannot resolve fails the test rather than being skipped.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import json
+import re
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHAPTERS = sorted((ROOT / "book").glob("*.ipynb"))
+PAGE_WIDTH = 76  # characters of code the page shows (DESIGN.md, page rules)
+
+
+@dataclass
+class Printed:
+    """One ``getsource(arg)`` call: where it is and what its names meant there."""
+
+    where: str
+    arg: ast.expr
+    names: dict[str, object]  # cnnlib names bound by the imports above the call
+    loops: dict[str, list[ast.expr]]  # for-loop variables over a literal tuple/list
+    made_by: dict[str, object] = field(default_factory=dict)  # name -> the f of name = f(...)
+
+
+class _Finder(ast.NodeVisitor):
+    """Walks the code cells in order, following imports, assignments and for loops."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+        self.names: dict[str, object] = {}
+        self.made_by: dict[str, object] = {}
+        self.loops: dict[str, list[ast.expr]] = {}
+        self.found: list[Printed] = []
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            # "import a.b" binds a; "import a.b as c" binds a.b
+            bound = alias.asname or alias.name.split(".")[0]
+            if alias.name != "cnnlib" and not alias.name.startswith("cnnlib."):
+                self.names[bound] = None  # something else now answers to this name
+                continue
+            module = importlib.import_module(alias.name)
+            self.names[bound] = module if alias.asname else importlib.import_module("cnnlib")
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        ours = node.level == 0 and node.module is not None and (
+            node.module == "cnnlib" or node.module.startswith("cnnlib."))
+        for alias in node.names:
+            bound = alias.asname or alias.name
+            if not ours:
+                self.names[bound] = None  # something else now answers to this name
+                continue
+            module = importlib.import_module(node.module)
+            try:  # as Python does: the attribute first, then the submodule
+                self.names[bound] = getattr(module, alias.name)
+            except AttributeError:
+                self.names[bound] = importlib.import_module(f"{node.module}.{alias.name}")
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        self.generic_visit(node)
+        for target in node.targets:
+            if isinstance(target, ast.Name):
+                self.names.pop(target.id, None)
+                self.made_by.pop(target.id, None)
+                if isinstance(node.value, ast.Call):
+                    try:
+                        self.made_by[target.id] = _resolve(node.value.func, self.names, {})
+                    except LookupError:
+                        pass
+
+    def visit_For(self, node: ast.For) -> None:
+        self.visit(node.iter)
+        outer = dict(self.loops)
+        for target in ast.walk(node.target):
+            if isinstance(target, ast.Name):
+                self.names.pop(target.id, None)
+                self.loops.pop(target.id, None)
+        if isinstance(node.target, ast.Name) and isinstance(node.iter, (ast.Tuple, ast.List)):
+            self.loops[node.target.id] = list(node.iter.elts)
+        for stmt in node.body + node.orelse:
+            self.visit(stmt)
+        self.loops = outer
+
+    def visit_Call(self, node: ast.Call) -> None:
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+        if name == "getsource":
+            if len(node.args) != 1:
+                raise LookupError(f"{self.where}: getsource takes one object: {ast.unparse(node)}")
+            self.found.append(Printed(self.where, node.args[0], dict(self.names), dict(self.loops),
+                                      dict(self.made_by)))
+        self.generic_visit(node)
+
+
+def _python(source: str) -> str:
+    """A cell's source with IPython lines (``%pip``, ``!ls``) made ``pass``, indentation kept."""
+    return re.sub(r"^(\s*)[%!].*$", r"\1pass", source, flags=re.M)
+
+
+def find_printed(cells: list[str], where: str) -> list[Printed]:
+    """Every ``getsource`` call in ``cells`` (code cell sources, in order)."""
+    finder = _Finder(where)
+    for i, source in enumerate(cells):
+        finder.where = f"{where}, code cell {i}"
+        finder.visit(ast.parse(_python(source)))
+    return finder.found
+
+
+def _resolve(expr: ast.expr, names: dict[str, object], made_by: dict[str, object]) -> object:
+    if isinstance(expr, ast.Name):
+        if names.get(expr.id) is None:
+            raise LookupError(f"{expr.id} is not a cnnlib name imported above")
+        return names[expr.id]
+    if isinstance(expr, ast.Attribute):
+        value = _resolve(expr.value, names, made_by)
+        if not hasattr(value, expr.attr):
+            raise LookupError(f"{ast.unparse(expr.value)} has no attribute {expr.attr}")
+        return getattr(value, expr.attr)
+    is_type = isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "type"
+    if is_type and len(expr.args) == 1 and isinstance(expr.args[0], ast.Name):
+        maker = made_by.get(expr.args[0].id)
+        returns = typing.get_type_hints(maker).get("return") if callable(maker) else None
+        if not inspect.isclass(returns):
+            raise LookupError(f"{ast.unparse(expr)}: not made by a cnnlib function annotated with a class")
+        return returns
+    raise LookupError(f"cannot resolve {ast.unparse(expr)}")
+
+
+def resolve(printed: Printed) -> list[object]:
+    """The objects a call prints (several for a loop variable), or LookupError."""
+    arg = printed.arg
+    if isinstance(arg, ast.Name) and arg.id in printed.loops:
+        exprs = printed.loops[arg.id]
+    else:
+        exprs = [arg]
+    objects = [_resolve(e, printed.names, printed.made_by) for e in exprs]
+    for obj in objects:
+        module = getattr(inspect.getmodule(obj), "__name__", "")
+        if module != "cnnlib" and not module.startswith("cnnlib."):
+            raise LookupError(f"{ast.unparse(arg)} is {obj!r}, not cnnlib's")
+    return objects
+
+
+def chapter_cells(path: Path) -> list[str]:
+    cells = json.loads(path.read_text())["cells"]
+    return ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+
+
+def too_wide(obj: object) -> list[str]:
+    """The lines of ``obj``'s source wider than the page, with their line numbers."""
+    lines, start = inspect.getsourcelines(obj)
+    wide = []
+    for i, line in enumerate(lines):
+        text = line.rstrip("\n")
+        if len(text) > PAGE_WIDTH:
+            wide.append(f"line {start + i} ({len(text)} chars): {text.strip()[:40]}")
+    return wide
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_source_a_chapter_prints_fits_76_characters(path):
+    problems = []
+    for printed in find_printed(chapter_cells(path), path.stem):
+        try:
+            objects = resolve(printed)
+        except LookupError as e:
+            problems.append(f"{printed.where}: getsource({ast.unparse(printed.arg)}): {e}")
+            continue
+        for obj in objects:
+            name = f"{obj.__module__}.{obj.__qualname__}"
+            problems += [f"{name} {line}" for line in too_wide(obj)]
+    assert not problems, "\n".join(problems)
+
+
+def test_the_book_prints_cnnlib_source_and_every_call_is_found():
+    """Guards the finder: the chapters do print source, and each call resolves to an object."""
+    printed = [p for path in CHAPTERS for p in find_printed(chapter_cells(path), path.stem)]
+    assert len(printed) >= 10
+    assert all(resolve(p) for p in printed)
+
+
+def test_finder_follows_imports_loops_and_type_of_a_made_object():
+    cells = [
+        "import inspect\nfrom cnnlib.models import inception\nfrom cnnlib import hooks",
+        "if False:\n    %pip install nothing\nfrom cnnlib.models.alexnet import alexnet\n"
+        "model = alexnet()\nprint(inspect.getsource(type(model)))",
+        "for part in (inception.MiniA, hooks.Hook):\n    print(inspect.getsource(part))",
+        "from inspect import getsource\ngetsource(hooks.count_hooks)",
+    ]
+    found = [resolve(p) for p in find_printed(cells, "test")]
+    from cnnlib.hooks import Hook, count_hooks
+    from cnnlib.models.alexnet import AlexNet
+    from cnnlib.models.inception import MiniA
+    assert found == [[AlexNet], [MiniA, Hook], [count_hooks]]
+
+
+@pytest.mark.parametrize("cells, why", [
+    (["import inspect\nprint(inspect.getsource(normalize))"], "not a cnnlib name"),
+    (["from torchvision import models\nimport inspect\ninspect.getsource(models.resnet50)"],
+     "not a cnnlib name"),
+    (["import torch\nfrom cnnlib import images\ninspect.getsource(images.torch.nn.ReLU)"], "not cnnlib's"),
+    (["from cnnlib import models\nmodels = 3\ninspect.getsource(models.resnet50)"], "not a cnnlib name"),
+    (["import inspect\nfrom cnnlib import ops\ninspect.getsource(ops.nowhere)"], "has no attribute"),
+    (["import inspect\nfrom cnnlib import ops\ninspect.getsource(getattr(ops, 'windows'))"],
+     "cannot resolve"),
+])
+def test_finder_refuses_what_it_cannot_resolve_to_cnnlib(cells, why):
+    (printed,) = find_printed(cells, "test")
+    with pytest.raises(LookupError, match=why):
+        resolve(printed)
