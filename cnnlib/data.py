@@ -253,6 +253,22 @@ def subset(s: ImageSet, labels: list[int] | None = None, n: int | None = None, s
     return ImageSet(images=images, labels=targets, classes=classes)
 
 
+def split(s: ImageSet, n_valid: int, seed: int = 0) -> tuple[ImageSet, ImageSet]:
+    """Split ``s`` at random (seeded) into a training part and a held-out validation part
+    of ``n_valid`` samples; every sample lands in exactly one part.
+
+    Use the validation part for every choice (learning rate, epochs, architecture) and keep
+    the test set for one final check, e.g. ``train, valid = split(mnist("train"), 10_000)``.
+    """
+    if isinstance(n_valid, bool) or not isinstance(n_valid, int) or not 1 <= n_valid < len(s):
+        raise ValueError(f"n_valid must be an int between 1 and {len(s) - 1} (the set has {len(s)} "
+                         f"samples, and both parts need some), got {n_valid!r}.")
+    order = torch.randperm(len(s), generator=torch.Generator().manual_seed(seed))
+    valid, train = order[:n_valid], order[n_valid:]
+    return (ImageSet(images=s.images[train], labels=s.labels[train], classes=s.classes),
+            ImageSet(images=s.images[valid], labels=s.labels[valid], classes=s.classes))
+
+
 IMAGENETTE_SPLITS = ("train", "val")
 
 

@@ -184,6 +184,22 @@ def test_subset_keeps_relabels_and_samples():
         data.subset(s, n=31)
 
 
+
+def test_split_holds_out_a_seeded_validation_part_disjoint_from_training():
+    s = ImageSet(images=torch.arange(40, dtype=torch.uint8).reshape(40, 1, 1, 1),
+                 labels=torch.arange(40) % 3, classes=("a", "b", "c"))  # image value = index
+    train, valid = data.split(s, 10, seed=1)
+    assert (len(train), len(valid)) == (30, 10) and valid.classes == s.classes
+    seen = torch.cat([train.images.flatten(), valid.images.flatten()]).sort().values
+    assert torch.equal(seen, s.images.flatten())  # every sample in exactly one part
+    assert torch.equal(train.labels, train.images.flatten().long() % 3)  # labels stay with images
+    again = data.split(s, 10, seed=1)[1]
+    assert torch.equal(again.images, valid.images)
+    assert not torch.equal(data.split(s, 10, seed=2)[1].images, valid.images)
+    for bad in (0, 40, 2.5, True):
+        with pytest.raises(ValueError, match="n_valid must"):
+            data.split(s, bad)
+
 def test_mnist_threes_and_sevens_have_the_known_counts():
     threes_sevens = data.subset(data.mnist("train"), labels=[3, 7])
     assert torch.bincount(threes_sevens.labels).tolist() == [6131, 6265]
