@@ -1,9 +1,11 @@
 """The first CNN of the course (chapter 6): five stride-2 convolutions, no pooling, no linear layer.
 
-A variant of fastbook's ``simple_cnn`` (chapter 13 of *Deep Learning for Coders*): each block
-is a 3×3 (first: 5×5) convolution with stride 2, which halves the image, then batch norm and
-ReLU. On a 28×28 digit the sizes go 28 → 14 → 7 → 4 → 2 → 1, and the last block's 10 channels
-are the 10 class scores.
+A variant of fastbook's ``simple_cnn`` (chapter 13 of *Deep Learning for Coders*). Both halve
+the image with stride-2 convolutions (the first 5×5, the others 3×3), 28 → 14 → 7 → 4 → 2 → 1,
+and both end in a block of 10 channels, batch norm included, whose 1×1 outputs are the class
+scores. What differs: fastbook's channels are 8, 16, 32, 64, ours 16, 32, 64, 128; fastbook's
+block is convolution → ReLU → batch norm and keeps the convolution's bias, ours is
+convolution → batch norm → ReLU (the order of ResNet) without the bias that batch norm cancels.
 """
 
 from __future__ import annotations
@@ -34,7 +36,12 @@ def conv(ni: int, nf: int, ks: int = 3, act: bool = True,
 
 def simple_cnn(n_out: int = 10, bn: bool = True,
                in_channels: int = 1) -> nn.Sequential:
-    """Chapter 6's CNN: (N, in_channels, 28, 28) -> (N, n_out) scores."""
+    """Chapter 6's CNN: (N, in_channels, 28, 28) -> (N, n_out) scores.
+
+    As in fastbook's, the last block has batch norm but no ReLU: the
+    scores are standardised over the batch, then scaled by a learned
+    gamma. Chapter 6 measures what that does.
+    """
     int_at_least("n_out", n_out)
     int_at_least("in_channels", in_channels)
     return nn.Sequential(
