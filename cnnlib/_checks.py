@@ -18,6 +18,13 @@ def int_at_least(name: str, value: object, minimum: int = 1) -> int:
     return value
 
 
+def int_in_range(name: str, value: object, low: int, high: int) -> int:
+    """``value`` if it is an int (not a bool) from ``low`` to ``high``; otherwise a ValueError."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{name} must be a whole number from {low} to {high}, got {value!r}.")
+    return value
+
+
 def int_pair(name: str, value: object, minimum: int = 1) -> tuple[int, int]:
     """``value`` as a (height, width) pair of ints >= ``minimum``: an int is used for both."""
     pair = tuple(value) if isinstance(value, Sequence) and not isinstance(value, str) else (value, value)

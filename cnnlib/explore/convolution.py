@@ -42,6 +42,7 @@ import numpy as np
 import torch
 
 from cnnlib import kernels as _kernels
+from cnnlib._checks import int_in_range
 
 OPERATIONS = {"conv": "convolution", "max_pool": "max pooling", "avg_pool": "average pooling"}
 """The operations the explorer offers: value -> label."""
@@ -191,13 +192,6 @@ def _as_kernel(value: object) -> np.ndarray:
     return k.astype(np.float32)
 
 
-def _check_int(name: str, value: object) -> int:
-    lo, hi = LIMITS[name]
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise ValueError(f"{name} must be a whole number from {lo} to {hi}, got {value!r}.")
-    return value
-
-
 # --------------------------------------------------------------------------- the widget
 
 
@@ -281,7 +275,7 @@ def convolution_explorer(
         raise ValueError(f"padding_mode must be one of {', '.join(PADDING_MODES)}, got {padding_mode!r}.")
     for name, value in [("stride", stride), ("padding", padding), ("dilation", dilation),
                         ("pool_size", pool_size)]:
-        _check_int(name, value)
+        int_in_range(name, value, *LIMITS[name])
     custom = _as_kernel(_DEFAULT_CUSTOM if custom_kernel is None else custom_kernel)
 
     named = {name: _kernels.get(name).numpy() for name in _kernels.KERNELS}

@@ -9,18 +9,15 @@ case serves a tampered file: a clear error, and nothing is left in the cache.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import os
 import shutil
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
 import pytest
+from offline import serve
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAPTER = ROOT / "book" / "01_images_as_tensors.ipynb"
@@ -39,18 +36,6 @@ def wheel_site(tmp_path_factory) -> Path:
     return site
 
 
-def serve(folder: Path) -> Iterator[str]:
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
-    handler.log_message = lambda *args: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 @pytest.fixture
 def colab_env(wheel_site, tmp_path) -> dict[str, str]:
     """The environment of a fresh runtime: cnnlib from the wheel, an empty cache, no CNNLIB_DATA."""
@@ -67,7 +52,7 @@ def test_chapter_runs_from_the_wheel_with_data_downloaded_from_a_mirror(colab_en
     workdir = tmp_path / "content"  # Colab's empty working directory
     workdir.mkdir()
     shutil.copy(CHAPTER, workdir / CHAPTER.name)
-    for url in serve(ROOT / "data"):
+    with serve(ROOT / "data") as url:
         env = {**colab_env, "CNNLIB_DATA_URL": url}
         where = python("import cnnlib, cnnlib.data as d; print(cnnlib.__file__); print(d._search_dirs())",
                        env, workdir)
@@ -103,7 +88,7 @@ def test_a_tampered_download_fails_clearly_and_leaves_the_cache_empty(colab_env,
     mirror = tmp_path / "mirror" / "imagenette"
     mirror.mkdir(parents=True)
     (mirror / "classes.csv").write_text("wnid,name,imagenet_index\nn01440764,not a fish,0\n")
-    for url in serve(mirror.parent):
+    with serve(mirror.parent) as url:
         env = {**colab_env, "CNNLIB_DATA_URL": url}
         result = python("from cnnlib import data\ndata.imagenette_classes()", env, tmp_path)
     assert result.returncode != 0

@@ -1,6 +1,7 @@
 """Serving a folder on 127.0.0.1 and opening pages in Chromium with the network cut off.
 
-Shared by the site test and the widget tests: a page that passes here works offline.
+Shared by the site test, the widget tests and the Colab-style test (its data mirror):
+a page that passes here works offline.
 """
 
 from __future__ import annotations
