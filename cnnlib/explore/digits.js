@@ -14,6 +14,8 @@
 function cnnlibDigits(root) {
   "use strict";
   var cfg = JSON.parse(root.querySelector(".cd-config").textContent);
+  var nojs = root.querySelector(".cd-nojs");
+  if (nojs) nojs.parentNode.removeChild(nojs);  // shown only where the script never ran
   var FRAME = cfg.frame, BOX = cfg.box, CENTRE = cfg.centre, TIE = cfg.tie;
   var pad = root.querySelector(".cd-pad");
   var padCtx = pad.getContext("2d", { willReadFrequently: true });

@@ -493,6 +493,8 @@ def draw_digit(model: nn.Module, classes: list[str] | None = None, mean: float =
     config_json = json.dumps(config).replace("</", "<\\/")  # cannot end the <script> early
     markup = f"""<div class="cnnlib-digits" id="{uid}">
 <style>{_asset("digits.css")}</style>
+<p class="cd-status cd-nojs">The widget's script has not run: in Jupyter, trust the notebook or
+run this cell again (scripts run only in trusted notebooks).</p>
 <div class="cd-top">
 <div class="cd-draw">
 <canvas class="cd-pad" width="280" height="280" role="img"

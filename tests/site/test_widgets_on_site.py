@@ -64,6 +64,7 @@ def test_each_chapters_explorer_opens_with_its_settings_and_computes_what_torch_
         page.wait_for_function("document.querySelector('.cnnx') && "
                                "document.querySelector('.cnnx').explorer")
         assert page.locator(".cnnx").count() == 1
+        assert page.locator('[data-cnnx="nojs"]').count() == 0
         root = page.locator(".cnnx")
         root.scroll_into_view_if_needed()
         result = root.evaluate("r => ({state: r.explorer.state(), output: r.explorer.output()})")
@@ -111,6 +112,7 @@ def test_chapter_6s_draw_a_digit_runs_the_exported_network_on_samples_and_stroke
         page.wait_for_function("document.querySelector('.cnnlib-digits') && "
                                "document.querySelector('.cnnlib-digits').digits")
         assert page.locator(".cnnlib-digits").count() == 1
+        assert page.locator(".cd-nojs").count() == 0  # the script ran and took the notice away
         root = page.locator(".cnnlib-digits")
         root.scroll_into_view_if_needed()
         config = root.evaluate("r => JSON.parse(r.querySelector('script.cd-config').textContent)")
@@ -155,5 +157,20 @@ def test_chapter_6s_draw_a_digit_runs_the_exported_network_on_samples_and_stroke
         assert page.locator(".cnnlib-digits .cd-maps canvas").count() > 0
         assert errors == [], errors
         assert blocked == [], blocked
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("chapter, notice", [("02_kernels", '[data-cnnx="nojs"]'),
+                                             (DIGITS, ".cd-nojs")])
+def test_with_scripts_off_each_widget_says_in_words_how_to_turn_it_on(site, browser, chapter,
+                                                                      notice):
+    # what a reader sees in an untrusted notebook in Jupyter, which strips the scripts
+    page = browser.new_page(java_script_enabled=False)
+    try:
+        page.goto(f"{site}/book/{chapter}.html")
+        assert page.locator(notice).count() == 1
+        assert "trust the notebook or run this cell again" in " ".join(
+            page.locator(notice).inner_text().split())
     finally:
         page.close()

@@ -144,6 +144,8 @@ def test_widget_html_is_self_contained_small_and_carries_the_exported_weights():
     assert not re.search(r"https?://", html), "the widget must not reach for the network"
     assert not re.search(r"<(link|img|iframe)\b|\bsrc=", html)
     assert "touch-action: none" in html and "<script>" in html
+    # where scripts are off (an untrusted notebook in Jupyter) the widget says so in words
+    assert re.search(r'class="cd-status cd-nojs">The widget.s script has not run', html)
     size = len(html.encode())
     assert size < 700_000, f"{size} bytes of HTML for simple_cnn"
     cfg = widget_config(html)
