@@ -1,11 +1,15 @@
-"""Fixtures for the browser tests: one headless Chromium (Debian's) per session."""
+"""Fixtures for the browser tests: one headless Chromium (Debian's) per session, and the built
+site served offline."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from offline import CHROMIUM
+from offline import CHROMIUM, serve
+
+HTML = Path(__file__).resolve().parents[2] / "_build" / "html"
 
 
 @pytest.fixture(scope="session")
@@ -22,3 +26,12 @@ def browser():
         )
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def built_site() -> Iterator[str]:
+    """The URL of the built website (``make book``), served from 127.0.0.1."""
+    if not (HTML / "index.html").is_file():
+        pytest.fail("No built site in _build/html: run `make book` first.")
+    with serve(HTML) as url:
+        yield url

@@ -8,17 +8,15 @@ A screenshot of each chapter lands in _build/screenshots/.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
-from offline import PHONE, open_offline, serve
+from offline import PHONE, open_offline
 
 import cnnlib
 
 ROOT = Path(__file__).resolve().parents[2]
-HTML = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
 COLAB = f"https://colab.research.google.com/github/{cnnlib.REPO}/blob/main/"
 
@@ -35,17 +33,10 @@ WIDE_CODE = """() => [...document.querySelectorAll('div.cell_input pre, div.cell
     .map(pre => pre.innerText.split('\\n')[0].slice(0, 60))"""
 
 
-@pytest.fixture(scope="module")
-def site() -> Iterator[str]:
-    if not (HTML / "index.html").is_file():
-        pytest.fail("No built site in _build/html: run `make book` first.")
-    with serve(HTML) as url:
-        yield url
-
 
 @pytest.mark.parametrize("chapter", chapters())
-def test_chapter_renders_offline_with_math_figures_and_colab_link(site, browser, chapter):
-    page, blocked, errors = open_offline(browser, f"{site}/{chapter}.html")
+def test_chapter_renders_offline_with_math_figures_and_colab_link(built_site, browser, chapter):
+    page, blocked, errors = open_offline(browser, f"{built_site}/{chapter}.html")
     # MathJax typesets asynchronously; wait for it, then count what it left untypeset.
     page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20000)
     page.evaluate("MathJax.startup.promise")
@@ -89,8 +80,8 @@ def test_chapter_renders_offline_with_math_figures_and_colab_link(site, browser,
     page.close()
 
 
-def test_home_page_lists_every_chapter(site, browser):
-    page, _, errors = open_offline(browser, f"{site}/book/intro.html")
+def test_home_page_lists_every_chapter(built_site, browser):
+    page, _, errors = open_offline(browser, f"{built_site}/book/intro.html")
     hrefs = page.evaluate("() => [...document.querySelectorAll('nav a')].map(a => a.getAttribute('href'))")
     for chapter in chapters():
         name = Path(chapter).name
@@ -102,10 +93,10 @@ def test_home_page_lists_every_chapter(site, browser):
 
 
 @pytest.mark.parametrize("chapter", chapters())
-def test_chapter_reads_well_on_a_phone(site, browser, chapter):
+def test_chapter_reads_well_on_a_phone(built_site, browser, chapter):
     """At 390 px: the menu opens with every chapter, nothing scrolls sideways, no test
     markers show, figures are described, and exercise solutions stay closed until opened."""
-    page, _, errors = open_offline(browser, f"{site}/{chapter}.html", viewport=PHONE)
+    page, _, errors = open_offline(browser, f"{built_site}/{chapter}.html", viewport=PHONE)
     scroll, client = page.evaluate(
         "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert scroll <= client, f"{chapter}: the page is {scroll} px wide on a {client} px screen"
@@ -143,12 +134,12 @@ def test_chapter_reads_well_on_a_phone(site, browser, chapter):
     page.close()
 
 
-def test_screenshots_of_a_chapter_on_a_phone_and_a_desktop_in_both_themes(site, browser):
+def test_screenshots_of_a_chapter_on_a_phone_and_a_desktop_in_both_themes(built_site, browser):
     chapter = "book/03_stride_padding"
     SHOTS.mkdir(parents=True, exist_ok=True)
     for device, viewport in (("phone", PHONE), ("desktop", None)):
         for theme in ("light", "dark"):
-            page, _, errors = open_offline(browser, f"{site}/{chapter}.html", viewport=viewport,
+            page, _, errors = open_offline(browser, f"{built_site}/{chapter}.html", viewport=viewport,
                                            color_scheme=theme)
             page.evaluate(f"document.documentElement.dataset.theme = '{theme}'")
             page.locator(".cell_output img").first.scroll_into_view_if_needed()

@@ -11,19 +11,16 @@ back from the page (the weights exported from the trained model) and run with
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from offline import open_offline, serve
+from offline import open_offline
 
 from cnnlib import explore
 from cnnlib.explore.digits import mnist_style, normalize, run_layers
 
-HTML = Path(__file__).resolve().parents[2] / "_build" / "html"
 EXPLORERS = {  # chapter page: the settings its explorer opens with
     "02_kernels": dict(operation="conv", stride=1, padding=1, padding_mode="zeros"),
     "03_stride_padding": dict(operation="conv", stride=2, padding=1, padding_mode="reflect"),
@@ -33,13 +30,6 @@ DIGITS = "06_first_cnn"
 OUTPUT_TOL = 1e-4
 LOGIT_TOL = 1e-4
 
-
-@pytest.fixture(scope="module")
-def site() -> Iterator[str]:
-    if not (HTML / "index.html").is_file():
-        pytest.fail("No built site in _build/html: run `make book` first.")
-    with serve(HTML) as url:
-        yield url
 
 
 def reference(state: dict, images: dict[str, np.ndarray]) -> torch.Tensor:
@@ -58,8 +48,8 @@ def reference(state: dict, images: dict[str, np.ndarray]) -> torch.Tensor:
 
 @pytest.mark.parametrize("chapter", EXPLORERS)
 def test_each_chapters_explorer_opens_with_its_settings_and_computes_what_torch_does(
-        site, browser, chapter):
-    page, blocked, errors = open_offline(browser, f"{site}/book/{chapter}.html")
+        built_site, browser, chapter):
+    page, blocked, errors = open_offline(browser, f"{built_site}/book/{chapter}.html")
     try:
         page.wait_for_function("document.querySelector('.cnnx') && "
                                "document.querySelector('.cnnx').explorer")
@@ -106,8 +96,8 @@ def layers_from_page(config: dict) -> list[dict]:
     return layers
 
 
-def test_chapter_6s_draw_a_digit_runs_the_exported_network_on_samples_and_strokes(site, browser):
-    page, blocked, errors = open_offline(browser, f"{site}/book/{DIGITS}.html")
+def test_chapter_6s_draw_a_digit_runs_the_exported_network_on_samples_and_strokes(built_site, browser):
+    page, blocked, errors = open_offline(browser, f"{built_site}/book/{DIGITS}.html")
     try:
         page.wait_for_function("document.querySelector('.cnnlib-digits') && "
                                "document.querySelector('.cnnlib-digits').digits")
@@ -163,12 +153,12 @@ def test_chapter_6s_draw_a_digit_runs_the_exported_network_on_samples_and_stroke
 
 @pytest.mark.parametrize("chapter, notice", [("02_kernels", '[data-cnnx="nojs"]'),
                                              (DIGITS, ".cd-nojs")])
-def test_with_scripts_off_each_widget_says_in_words_how_to_turn_it_on(site, browser, chapter,
+def test_with_scripts_off_each_widget_says_in_words_how_to_turn_it_on(built_site, browser, chapter,
                                                                       notice):
     # what a reader sees in an untrusted notebook in Jupyter, which strips the scripts
     page = browser.new_page(java_script_enabled=False)
     try:
-        page.goto(f"{site}/book/{chapter}.html")
+        page.goto(f"{built_site}/book/{chapter}.html")
         assert page.locator(notice).count() == 1
         assert "trust the notebook or run this cell again" in " ".join(
             page.locator(notice).inner_text().split())
