@@ -38,9 +38,13 @@ def serve(folder: Path) -> Iterator[str]:
 
 
 def open_offline(browser, url: str, viewport: dict | None = None,
-                 color_scheme: str = "light"):
-    """Open ``url`` with every non-local request aborted; return (page, blocked, errors)."""
-    page = browser.new_page(viewport=viewport or DESKTOP, color_scheme=color_scheme)
+                 color_scheme: str = "light", scripts: bool = True):
+    """Open ``url`` with every non-local request aborted; return (page, blocked, errors).
+
+    ``scripts=False`` opens it as an untrusted notebook in Jupyter shows it: no JavaScript.
+    """
+    page = browser.new_page(viewport=viewport or DESKTOP, color_scheme=color_scheme,
+                            java_script_enabled=scripts)
     blocked: list[str] = []
     errors: list[str] = []
 

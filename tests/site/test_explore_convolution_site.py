@@ -307,3 +307,49 @@ def test_phone_width_fits_without_horizontal_scroll_even_with_the_largest_grids(
         assert errors == [] and blocked == []
     finally:
         page.close()
+
+
+# The explorers stored in the executed chapters, on the built site: the settings each opens with.
+CHAPTERS = {
+    "02_kernels": dict(operation="conv", stride=1, padding=1, padding_mode="zeros"),
+    "03_stride_padding": dict(operation="conv", stride=2, padding=1, padding_mode="reflect"),
+    "04_pooling": dict(operation="max_pool", stride=2, padding=0),
+}
+
+
+def config_of(state: dict) -> Config:
+    """The :class:`Config` of an explorer's ``state()``, its kernel as typed-in weights."""
+    k, conv = state["kernel_size"], state["operation"] == "conv"
+    return Config(state["image"], op=state["operation"], k=k, stride=state["stride"],
+                  padding=state["padding"], mode=state["padding_mode"], dilation=state["dilation"],
+                  custom=np.reshape(state["weights"], (k, k)).tolist() if conv else None)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_each_chapters_explorer_on_the_built_site_opens_with_its_settings_and_matches_torch(
+        built_site, browser, widget, chapter):
+    page, blocked, errors = open_offline(browser, f"{built_site}/book/{chapter}.html")
+    try:
+        page.wait_for_function("document.querySelector('.cnnx') && "
+                               "document.querySelector('.cnnx').explorer")
+        assert page.locator(".cnnx").count() == 1
+        assert page.locator('[data-cnnx="nojs"]').count() == 0
+        got = read(page.locator(".cnnx"))
+        for key, value in CHAPTERS[chapter].items():
+            assert got["state"][key] == value, (chapter, key, got["state"][key])
+        want = reference(widget, config_of(got["state"]))
+        out = np.array(got["output"], dtype=np.float64)
+        assert out.shape == tuple(want.shape), chapter
+        assert np.abs(out - want.double().numpy()).max() <= 1e-4, chapter
+        assert errors == [] and blocked == []
+    finally:
+        page.close()
+
+
+def test_with_scripts_off_the_chapters_explorer_says_how_to_turn_it_on(built_site, browser):
+    page, _, _ = open_offline(browser, f"{built_site}/book/02_kernels.html", scripts=False)
+    try:
+        notice = " ".join(page.locator('[data-cnnx="nojs"]').inner_text().split())
+        assert "trust the notebook or run this cell again" in notice
+    finally:
+        page.close()

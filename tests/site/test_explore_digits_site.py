@@ -7,9 +7,9 @@ feature maps must equal PyTorch's on the page's input: the Python side is the tr
 
 from __future__ import annotations
 
-import copy
+import base64
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pytest
@@ -123,18 +123,25 @@ def settled_state(page) -> dict:
     return page.evaluate("document.querySelector('.cnnlib-digits').digits.state()")
 
 
-def check_against_python(model: nn.Module, state: dict) -> dict[str, float]:
-    """Compare one update of the page with mnist_style and PyTorch; return the max abs diffs."""
-    size = state["raw"]["height"], state["raw"]["width"]
-    raw = np.array(state["raw"]["data"], dtype=np.uint8).reshape(size)
-    expected = mnist_style(raw)
+def check_against_python(net: Callable[[torch.Tensor], torch.Tensor], state: dict,
+                         expected: np.ndarray | None = None, mean: float = MNIST_MEAN,
+                         std: float = MNIST_STD) -> dict[str, float]:
+    """Compare one update of the page with Python and PyTorch; return the max abs diffs.
+
+    ``net`` (a model in eval mode, or the exported layers run by ``run_layers``) turns the
+    page's input into logits; ``expected`` is the 28×28 image the page should show (default:
+    ``mnist_style`` of its drawing), normalised with ``mean`` and ``std``.
+    """
+    if expected is None:
+        size = state["raw"]["height"], state["raw"]["width"]
+        expected = mnist_style(np.array(state["raw"]["data"], dtype=np.uint8).reshape(size))
     image = np.array(state["image"]).reshape(28, 28)
     x = torch.tensor(state["input"], dtype=torch.float32).reshape(1, 1, 28, 28)
     with torch.no_grad():
-        logits = copy.deepcopy(model).eval()(x)[0]
+        logits = net(x)[0]
     diffs = {
         "image": float(np.abs(image - expected).max()),
-        "input": float((x - normalize(expected)).abs().max()),
+        "input": float((x - normalize(expected, mean, std)).abs().max()),
         "logits": float((torch.tensor(state["logits"]) - logits).abs().max()),
     }
     assert diffs["image"] <= IMAGE_TOL, diffs
@@ -260,3 +267,70 @@ def test_fits_a_phone_column_and_draws_with_touch_action_none(site, browser, tra
     assert not errors and not blocked, (errors, blocked)
     page.close()
 
+
+
+def layers_from_page(config: dict) -> list[dict]:
+    """The network stored in a page's ``cd-config``: float32 arrays back in their shapes."""
+    weights = np.frombuffer(base64.b64decode(config["weights"]), dtype="<f4")
+    layers = []
+    for entry in config["layers"]:
+        layer, out = dict(entry), entry["shape"][0]
+        for key in ("weight", "bias", "scale", "shift"):
+            if key in entry:
+                offset, size = entry[key]
+                array = weights[offset:offset + size].copy()
+                if key == "weight" and entry["kind"] == "conv":
+                    kh, kw = entry["kernel"]
+                    array = array.reshape(out, size // (out * kh * kw), kh, kw)
+                elif key == "weight":
+                    array = array.reshape(out, size // out)
+                layer[key] = array
+        for key in ("stride", "padding", "dilation", "kernel"):
+            if isinstance(layer.get(key), list):
+                layer[key] = tuple(layer[key])
+        layers.append(layer)
+    return layers
+
+
+def test_chapter_6s_widget_on_the_built_site_runs_its_trained_network(built_site, browser):
+    """The copy stored in the executed chapter: its network is read back from the page."""
+    page, blocked, errors = open_offline(browser, f"{built_site}/book/06_first_cnn.html")
+    try:
+        root = "document.querySelector('.cnnlib-digits')"
+        page.wait_for_function(f"{root} && {root}.digits")
+        assert page.locator(".cnnlib-digits").count() == 1
+        assert page.locator(".cd-nojs").count() == 0  # the script ran and took the notice away
+        config = page.evaluate(f"JSON.parse({root}.querySelector('script.cd-config').textContent)")
+        layers = layers_from_page(config)
+        net = lambda x: digits.run_layers(layers, x)  # noqa: E731
+        # the chapter's normalisation: its training part's statistics, near all 60,000 digits'
+        mean, std = config["mean"], config["std"]
+        assert abs(mean - MNIST_MEAN) < 0.01 and abs(std - MNIST_STD) < 0.01
+        right = 0
+        for i, sample in enumerate(config["samples"]):
+            page.locator("button.cd-sample").nth(i).focus()
+            page.keyboard.press("Enter")
+            state = settled_state(page)
+            assert state["source"] == "sample"
+            ink = np.frombuffer(base64.b64decode(sample["pixels"]), dtype=np.uint8)
+            check_against_python(net, state, ink.reshape(28, 28) / 255, mean, std)
+            right += page.evaluate(f"{root}.getAttribute('data-prediction')") == sample["label"]
+        assert len(config["samples"]) == 10
+        assert right >= 9, f"the chapter's network read only {right} of 10 sample digits"
+        page.click(".cd-clear")
+        page.locator(".cd-pad").scroll_into_view_if_needed()
+        draw(page, STROKES["a 1"])
+        check_against_python(net, settled_state(page), mean=mean, std=std)
+        assert page.locator(".cd-maps canvas").count() > 0
+        assert not errors and not blocked, (errors, blocked)
+    finally:
+        page.close()
+
+
+def test_with_scripts_off_the_chapters_widget_says_how_to_turn_it_on(built_site, browser):
+    page, _, _ = open_offline(browser, f"{built_site}/book/06_first_cnn.html", scripts=False)
+    try:
+        notice = " ".join(page.locator(".cd-nojs").inner_text().split())
+        assert "trust the notebook or run this cell again" in notice
+    finally:
+        page.close()
