@@ -42,7 +42,7 @@ import numpy as np
 import torch
 
 from cnnlib import kernels as _kernels
-from cnnlib._checks import int_in_range
+from cnnlib._checks import int_at_least, int_in_range
 
 OPERATIONS = {"conv": "convolution", "max_pool": "max pooling", "avg_pool": "average pooling"}
 """The operations the explorer offers: value -> label."""
@@ -89,10 +89,8 @@ def rejection(size: int, kernel_size: int, stride: int = 1, padding: int = 0, di
         raise ValueError(f"padding_mode must be one of {', '.join(PADDING_MODES)}, got {padding_mode!r}.")
     for name, value in [("size", size), ("kernel_size", kernel_size), ("stride", stride),
                         ("dilation", dilation)]:
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be an int >= 1, got {value!r}.")
-    if isinstance(padding, bool) or not isinstance(padding, int) or padding < 0:
-        raise ValueError(f"padding must be an int >= 0, got {padding!r}.")
+        int_at_least(name, value)
+    int_at_least("padding", padding, 0)
     n, k, p, d = size, kernel_size, padding, dilation
     pool = operation != "conv"
     if pool and p > k // 2:

@@ -11,20 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
+from chapters import FILES, ROOT
 from offline import PHONE, open_offline
 
 import cnnlib
 
-ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "_build" / "screenshots"
 COLAB = f"https://colab.research.google.com/github/{cnnlib.REPO}/blob/main/"
-
-
-def chapters() -> list[str]:
-    """Chapter files (e.g. ``book/01_images_as_tensors``) in the order of _toc.yml."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    return [ch["file"] for part in toc["parts"] for ch in part["chapters"]]
 
 
 # Visible code boxes whose text is wider than the box: the first line of each.
@@ -33,8 +26,7 @@ WIDE_CODE = """() => [...document.querySelectorAll('div.cell_input pre, div.cell
     .map(pre => pre.innerText.split('\\n')[0].slice(0, 60))"""
 
 
-
-@pytest.mark.parametrize("chapter", chapters())
+@pytest.mark.parametrize("chapter", FILES)
 def test_chapter_renders_offline_with_math_figures_and_colab_link(built_site, browser, chapter):
     page, blocked, errors = open_offline(browser, f"{built_site}/{chapter}.html")
     # MathJax typesets asynchronously; wait for it, then count what it left untypeset.
@@ -83,7 +75,7 @@ def test_chapter_renders_offline_with_math_figures_and_colab_link(built_site, br
 def test_home_page_lists_every_chapter(built_site, browser):
     page, _, errors = open_offline(browser, f"{built_site}/book/intro.html")
     hrefs = page.evaluate("() => [...document.querySelectorAll('nav a')].map(a => a.getAttribute('href'))")
-    for chapter in chapters():
+    for chapter in FILES:
         name = Path(chapter).name
         assert any(h and h.rstrip("#").endswith(f"{name}.html") for h in hrefs), f"{name} not in navigation"
     mathjax = page.locator('script[src*="mathjax"]').count()
@@ -92,7 +84,7 @@ def test_home_page_lists_every_chapter(built_site, browser):
     page.close()
 
 
-@pytest.mark.parametrize("chapter", chapters())
+@pytest.mark.parametrize("chapter", FILES)
 def test_chapter_reads_well_on_a_phone(built_site, browser, chapter):
     """At 390 px: the menu opens with every chapter, nothing scrolls sideways, no test
     markers show, figures are described, and exercise solutions stay closed until opened."""
@@ -127,7 +119,7 @@ def test_chapter_reads_well_on_a_phone(built_site, browser, chapter):
     page.locator("button.primary-toggle").first.click()
     page.wait_for_timeout(300)
     shown_links = page.evaluate(links)
-    for name in (Path(c).name for c in chapters()):
+    for name in (Path(c).name for c in FILES):
         assert any(h and h.split("#")[0].endswith(f"{name}.html") for h in shown_links), (
             f"{chapter}: the phone menu does not list {name}")
     assert not errors, f"{chapter}: script errors: {errors}"

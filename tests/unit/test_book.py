@@ -5,13 +5,10 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
+from chapters import CHAPTERS, ROOT
 
 import cnnlib
 
-ROOT = Path(__file__).resolve().parents[2]
-TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
-CHAPTERS = [ROOT / f"{ch['file']}.ipynb" for part in TOC["parts"] for ch in part["chapters"]]
 SETUP = '%pip install -q "cnnlib[book] @ git+https://github.com/{repo}"'
 MACHINE_PATH = re.compile(r"(/root/|/work/|/tmp/|/home/)\w")
 

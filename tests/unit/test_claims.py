@@ -17,11 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import yaml
-
-ROOT = Path(__file__).resolve().parents[2]
-TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
-CHAPTERS = [ROOT / f"{ch['file']}.ipynb" for part in TOC["parts"] for ch in part["chapters"]]
+from chapters import CHAPTERS
 
 # A number as prose writes it: 0.029, 99.33%, 61,706, 1.9×, −0.42 (sign dropped).
 PROSE_NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+\.\d+|\d+)(\s?%)?(?![\w])"

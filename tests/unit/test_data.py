@@ -184,7 +184,6 @@ def test_subset_keeps_relabels_and_samples():
         data.subset(s, n=31)
 
 
-
 def test_split_holds_out_a_seeded_validation_part_disjoint_from_training():
     s = ImageSet(images=torch.arange(40, dtype=torch.uint8).reshape(40, 1, 1, 1),
                  labels=torch.arange(40) % 3, classes=("a", "b", "c"))  # image value = index
@@ -199,6 +198,7 @@ def test_split_holds_out_a_seeded_validation_part_disjoint_from_training():
     for bad in (0, 40, 2.5, True):
         with pytest.raises(ValueError, match="n_valid must"):
             data.split(s, bad)
+
 
 def test_mnist_threes_and_sevens_have_the_known_counts():
     threes_sevens = data.subset(data.mnist("train"), labels=[3, 7])

@@ -34,12 +34,12 @@ def test_conv_block_drops_the_bias_only_when_batch_norm_follows():
     assert with_bn(torch.zeros(1, 3, 9, 9)).shape == (1, 8, 5, 5)
 
 
-
 def test_simple_cnn_scores_come_out_of_batch_norm_without_relu():
     last = models.simple_cnn()[4]
     assert [type(m) for m in last] == [nn.Conv2d, nn.BatchNorm2d]  # no ReLU: scores may be < 0
     assert last[0].bias is None
     assert [type(m) for m in models.simple_cnn(bn=False)[4]] == [nn.Conv2d]
+
 
 def test_simple_cnn_takes_other_channels_and_classes():
     net = models.simple_cnn(n_out=2, in_channels=3)

@@ -20,9 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from chapters import CHAPTERS
 
-ROOT = Path(__file__).resolve().parents[2]
-CHAPTERS = sorted((ROOT / "book").glob("*.ipynb"))
 PAGE_WIDTH = 76  # characters of code the page shows (DESIGN.md, page rules)
 
 

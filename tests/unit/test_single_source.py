@@ -6,16 +6,14 @@ cell of each notebook, _config.yml, the Colab links, pyproject.toml) is checked 
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 import yaml
+from chapters import FILES, ROOT
 
 import cnnlib
 
-ROOT = Path(__file__).resolve().parents[2]
-TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
-CHAPTERS = [ch["file"] for part in TOC["parts"] for ch in part["chapters"]]  # "book/01_..."
+CHAPTERS = FILES  # "book/01_...", in the order of _toc.yml
 NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
 
 
