@@ -1,6 +1,6 @@
 """cnnlib.explore.digits, the Python half of the draw-a-digit widget: the preprocessing, the
 export of a network (batch norm folded) and the self-contained HTML. The page itself is checked
-against these in tests/site/test_explore_digits.py."""
+against these in tests/site/test_explore_digits_site.py."""
 
 from __future__ import annotations
 
