@@ -60,3 +60,12 @@ def open_offline(browser, url: str, viewport: dict | None = None,
     response = page.goto(url, wait_until="load")
     assert response is not None and response.ok, f"{url} answered {response and response.status}"
     return page, blocked, errors
+
+
+def text_without_scripts(browser, url: str, selector: str) -> str:
+    """The text of ``selector`` on ``url`` opened with JavaScript off, whitespace collapsed."""
+    page, _, _ = open_offline(browser, url, scripts=False)
+    try:
+        return " ".join(page.locator(selector).inner_text().split())
+    finally:
+        page.close()

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from offline import PHONE, open_offline, serve
+from offline import PHONE, open_offline, serve, text_without_scripts
 
 from cnnlib import explore, kernels, shapes
 from cnnlib.explore.convolution import rejection
@@ -347,9 +347,6 @@ def test_each_chapters_explorer_on_the_built_site_opens_with_its_settings_and_ma
 
 
 def test_with_scripts_off_the_chapters_explorer_says_how_to_turn_it_on(built_site, browser):
-    page, _, _ = open_offline(browser, f"{built_site}/book/02_kernels.html", scripts=False)
-    try:
-        notice = " ".join(page.locator('[data-cnnx="nojs"]').inner_text().split())
-        assert "trust the notebook or run this cell again" in notice
-    finally:
-        page.close()
+    notice = text_without_scripts(browser, f"{built_site}/book/02_kernels.html",
+                                  '[data-cnnx="nojs"]')
+    assert "trust the notebook or run this cell again" in notice

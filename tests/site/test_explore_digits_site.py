@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import pytest
 import torch
-from offline import DESKTOP, PHONE, open_offline, serve
+from offline import DESKTOP, PHONE, open_offline, serve, text_without_scripts
 from torch import nn
 from torch.nn import functional as F
 
@@ -328,9 +328,5 @@ def test_chapter_6s_widget_on_the_built_site_runs_its_trained_network(built_site
 
 
 def test_with_scripts_off_the_chapters_widget_says_how_to_turn_it_on(built_site, browser):
-    page, _, _ = open_offline(browser, f"{built_site}/book/06_first_cnn.html", scripts=False)
-    try:
-        notice = " ".join(page.locator(".cd-nojs").inner_text().split())
-        assert "trust the notebook or run this cell again" in notice
-    finally:
-        page.close()
+    notice = text_without_scripts(browser, f"{built_site}/book/06_first_cnn.html", ".cd-nojs")
+    assert "trust the notebook or run this cell again" in notice
