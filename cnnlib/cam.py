@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from cnnlib import config
 from cnnlib.hooks import ActivationsAndGradients, hook_output
 
 Target = int | Sequence[int] | torch.Tensor | None
@@ -57,8 +58,7 @@ def _check_input(model: nn.Module, x: object, name: str) -> torch.Tensor:
             f"{name} needs x as a float batch (N, C, H, W), got {got}; add the batch dimension "
             "of one image with x[None] and normalise it (cnnlib.images.normalize)."
         )
-    p = next(model.parameters(), None)
-    return x.detach().to(p.device) if p is not None else x.detach()
+    return x.detach().to(config.device_of(model))
 
 
 def _check_layer(model: nn.Module, layer: object, arg: str) -> None:

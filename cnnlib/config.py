@@ -14,7 +14,7 @@ from typing import TypeVar
 import numpy as np
 import torch
 
-from cnnlib._checks import int_at_least
+from cnnlib.check import int_at_least
 
 MODES = ("quick", "full")
 T = TypeVar("T")
@@ -45,6 +45,12 @@ def device() -> torch.device:
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def device_of(model: torch.nn.Module) -> torch.device:
+    """Where ``model``'s parameters live (the CPU for a model with none), so inputs can follow."""
+    param = next(model.parameters(), None)
+    return param.device if param is not None else torch.device("cpu")
 
 
 def seed_everything(seed: int = 42) -> None:

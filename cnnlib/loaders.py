@@ -17,7 +17,7 @@ from torch import nn
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler, TensorDataset
 
 from cnnlib import images as img
-from cnnlib._checks import int_at_least
+from cnnlib.check import int_at_least
 from cnnlib.data import ImageSet
 
 

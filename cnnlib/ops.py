@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from cnnlib._checks import int_at_least, int_pair
+from cnnlib.check import int_at_least, int_pair
 from cnnlib.shapes import conv_out
 
 IntOrPair = int | tuple[int, int]

@@ -17,7 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnlib._checks import int_at_least, int_pair
+from cnnlib import config
+from cnnlib.check import int_at_least, int_pair
 from cnnlib.shapes import conv_out
 
 
@@ -287,9 +288,8 @@ def measured_receptive_field(
         _set_positive_weights(probe)
     if replace_max_pool:
         probe = _replace_max_pools(probe)
-    param = next(probe.parameters(), None)
     if x is None:
-        x = torch.ones(1, in_channels, h, w, device=param.device if param is not None else None)
+        x = torch.ones(1, in_channels, h, w, device=config.device_of(probe))
     elif x.shape != (1, in_channels, h, w):
         raise ValueError(f"x must have shape {(1, in_channels, h, w)}, got {tuple(x.shape)}.")
     x = x.detach().clone().requires_grad_(True)

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from cnnlib._checks import int_at_least, int_pair
+from cnnlib import config
+from cnnlib.check import int_at_least, int_pair
 from cnnlib.hooks import Hooks
 
 
@@ -120,8 +121,7 @@ def layer_counts(model: nn.Module, input_shape: Sequence[int]) -> list[LayerCoun
         rows.append(LayerCount(names[id(module)], type(module).__name__, tuple(output.shape), params, macs))
 
     was_training = model.training
-    p = next(model.parameters(), None)
-    x = torch.zeros(1, *input_shape, device=p.device if p is not None else None)
+    x = torch.zeros(1, *input_shape, device=config.device_of(model))
     try:
         model.eval()
         with Hooks([m for _, m in leaves], record), torch.no_grad():  # released on any exit

@@ -18,7 +18,8 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from cnnlib._checks import int_at_least
+from cnnlib.check import int_at_least
+from cnnlib.config import device_of
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -56,11 +57,6 @@ def _check_loader(loader: object, name: str) -> None:
                          "(drop_last=True with fewer samples than one batch gives no batches).")
 
 
-def _device_of(model: nn.Module) -> torch.device:
-    param = next(model.parameters(), None)
-    return param.device if param is not None else torch.device("cpu")
-
-
 def evaluate(model: nn.Module, loader: DataLoader, loss_fn: LossFn = nn.functional.cross_entropy,
              device: torch.device | str | None = None) -> tuple[float, float]:
     """Return ``(mean loss, accuracy)`` of ``model`` over every sample of ``loader``.
@@ -70,7 +66,7 @@ def evaluate(model: nn.Module, loader: DataLoader, loss_fn: LossFn = nn.function
     The model is put in eval mode (batch norm uses its running statistics) and left there.
     """
     _check_loader(loader, "loader")
-    device = torch.device(device) if device is not None else _device_of(model)
+    device = torch.device(device) if device is not None else device_of(model)
     model.eval()
     total_loss, correct, count = 0.0, 0, 0
     with torch.no_grad():
@@ -100,7 +96,7 @@ def train_epoch(
     every batch; ``lrs`` (if given) receives each batch's learning rate.
     """
     if device is None:
-        device = _device_of(model)
+        device = device_of(model)
     model.train()  # batch norm uses batch statistics, dropout drops
     losses = []
     for x, y in loader:
@@ -141,7 +137,7 @@ def fit(
     int_at_least("epochs", epochs)
     _check_loader(train_loader, "train_loader")
     _check_loader(valid_loader, "valid_loader")
-    device = torch.device(device) if device is not None else _device_of(model)
+    device = torch.device(device) if device is not None else device_of(model)
     model.to(device)
     history = History()
     if progress:

@@ -42,7 +42,7 @@ import numpy as np
 import torch
 
 from cnnlib import kernels as _kernels
-from cnnlib._checks import int_at_least, int_in_range
+from cnnlib.check import int_at_least, int_in_range
 
 OPERATIONS = {"conv": "convolution", "max_pool": "max pooling", "avg_pool": "average pooling"}
 """The operations the explorer offers: value -> label."""

@@ -27,7 +27,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from cnnlib._checks import flag
+from cnnlib.check import flag
 from cnnlib.shapes import conv_out
 
 MNIST_MEAN = 0.13066047430038452

@@ -20,7 +20,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from cnnlib._checks import image_batch, int_at_least, probability, rgb_batch
+from cnnlib.check import image_batch, int_at_least, probability, rgb_batch
 
 MIN_SIZE = 63
 """The smallest height and width AlexNet accepts: 63 → 15 (conv 11×11, stride 4) → 7 → 3 → 1

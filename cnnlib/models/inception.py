@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnlib._checks import flag, int_at_least, probability
+from cnnlib.check import flag, int_at_least, probability
 
 # Smallest input height/width. Below 75 the 17×17 grid shrinks to 1×1 and Mixed_7a's 3×3
 # window no longer fits. In training the auxiliary classifier pools 5×5 (stride 3) and then

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnlib._checks import image_batch, int_at_least
+from cnnlib.check import image_batch, int_at_least
 
 INPUT_SHAPE = (1, 32, 32)
 """What both networks read: one channel, 32×32 pixels (the modern one can take more channels)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from cnnlib._checks import int_at_least
+from cnnlib.check import int_at_least
 
 
 def conv(ni: int, nf: int, ks: int = 3, act: bool = True,

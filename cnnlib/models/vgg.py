@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from cnnlib._checks import flag, image_batch, int_at_least, probability, rgb_batch
+from cnnlib.check import flag, image_batch, int_at_least, probability, rgb_batch
 
 CONFIGS: dict[int, tuple[int | str, ...]] = {
     # A number is a 3×3 convolution with that many output channels (+ ReLU), "M" a 2×2 max pool.

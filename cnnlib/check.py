@@ -1,5 +1,8 @@
 """Argument checks shared by every cnnlib module, so each rejects bad input the same way.
 
+Public on purpose: a function a chapter prints whole calls these by name
+(``check.int_at_least("epochs", epochs)``), and each reads as what it checks.
+
 Booleans are ints in Python (``True == 1``), so ``epochs=True`` would silently mean one epoch;
 every check here refuses them.
 """
