@@ -100,12 +100,34 @@ def test_printed_lines_fit_the_page(path):
     assert not long, f"{len(long)} printed lines wider than {PAGE_WIDTH} characters: {long[:3]}"
 
 
-@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
-def test_every_figure_has_alt_text(path):
+FIGURE_TYPES = ("image/png", "image/jpeg")  # chapter 12 stores JPEG photos
+
+
+def figures_without_alt(path) -> list[str]:
+    """The first source line of every code cell whose figure (PNG or JPEG) lacks alt text."""
     missing = []
     for cell in code_cells(path):
-        if any("image/png" in o.get("data", {}) for o in cell["outputs"]):
+        if any(t in o.get("data", {}) for o in cell["outputs"] for t in FIGURE_TYPES):
             alt = cell.get("metadata", {}).get("mystnb", {}).get("image", {}).get("alt", "")
             if len(alt.split()) < 4 or alt.endswith((".png", ".jpg")):
                 missing.append("".join(cell["source"][:1]).strip())
+    return missing
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_every_figure_has_alt_text(path):
+    missing = figures_without_alt(path)
     assert not missing, f"figures without a real description (metadata mystnb.image.alt): {missing}"
+
+
+@pytest.mark.parametrize("mime", FIGURE_TYPES)
+def test_the_alt_text_check_catches_a_figure_without_one(tmp_path, mime):
+    figure = {"output_type": "display_data", "data": {mime: "AAAA"}, "metadata": {}}
+    cell = {"cell_type": "code", "source": ["show(photo)"], "outputs": [figure],
+            "metadata": {}, "execution_count": 1}
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps({"cells": [cell]}))
+    assert figures_without_alt(path) == ["show(photo)"]
+    cell["metadata"] = {"mystnb": {"image": {"alt": "a tabby cat on a sofa"}}}
+    path.write_text(json.dumps({"cells": [cell]}))
+    assert figures_without_alt(path) == []
