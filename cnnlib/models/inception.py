@@ -32,8 +32,8 @@ from torch import nn
 
 from cnnlib.check import flag, int_at_least, probability
 
-# Smallest input height/width. Below 75 the 17×17 grid shrinks to 1×1 and Mixed_7a's 3×3
-# window no longer fits. In training the auxiliary classifier pools 5×5 (stride 3) and then
+# Smallest input height/width. At 75 the grid that is 17×17 at 299 is 3×3; at 74 it is 2×2,
+# and Mixed_7a's 3×3 window no longer fits. In training the auxiliary classifier pools 5×5 (stride 3) and then
 # applies a 5×5 convolution, which needs the full 17×17 grid: only inputs of 299 or more give it.
 MIN_SIZE = 75
 MIN_SIZE_TRAIN_AUX = 299

@@ -35,7 +35,9 @@ C3_INPUTS: tuple[tuple[int, ...], ...] = (
 
 # The fixed codes of the output units: a 7-wide, 12-high stylised bitmap of each digit
 # ('#' = +1, '.' = -1), read row by row into 84 numbers, the size of F6. The paper drew such
-# bitmaps for the whole ASCII set but did not print them; these are our own drawings.
+# bitmaps for the whole ASCII set and shows them as its Fig. 3 ("Initial parameters of the
+# output RBFs for recognizing the full ASCII set"); these digits are our own drawings in that
+# style, not a pixel-for-pixel copy of the figure.
 _BITMAPS = """
 ..###.. ...#... .#####. .#####. ....##. ####### ..####. ####### ..###.. ..###..
 .#...#. ..##... #.....# #.....# ...#.#. #...... .#..... ......# .#...#. .#...#.
