@@ -38,8 +38,9 @@ Target = int | Sequence[int] | torch.Tensor | None
 
 @contextmanager
 def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
-    """Run ``model`` in eval mode inside the ``with`` block, then put every
-    submodule's train/eval mode back as it was (also if the block raises)."""
+    """Run ``model`` in eval mode inside the ``with`` block, then put
+    every submodule's train/eval mode back as it was (also if the block
+    raises)."""
     modes = [(m, m.training) for m in model.modules()]
     try:
         yield model.eval()
@@ -75,22 +76,26 @@ def class_indices(target: Target, logits: torch.Tensor) -> torch.Tensor:
     return torch.tensor([int(t) for t in target], device=logits.device)
 
 
-def target_score(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """Sum over the batch of each image's target logit: a scalar whose gradient with respect to
-    image n (or to its activations) is that of image n's own score, the images being independent."""
+def target_score(logits: torch.Tensor,
+                 targets: torch.Tensor) -> torch.Tensor:
+    """Sum over the batch of each image's target logit: a scalar whose
+    gradient with respect to image n (or its activations) is that of image
+    n's own score, since the images do not interact in eval mode."""
     return logits.gather(1, targets[:, None]).sum()
 
 
 def min_max_scale(maps: torch.Tensor) -> torch.Tensor:
-    """Each map of (N, h, w) shifted and scaled to [0, 1], as pytorch-grad-cam's
-    ``scale_cam_image`` (with its 1e-7 against division by zero)."""
-    flat = maps.flatten(1)
-    low = flat.min(1).values[:, None, None]
+    """Each map of (N, h, w) shifted and scaled to [0, 1], as
+    pytorch-grad-cam's ``scale_cam_image`` (with its 1e-7 against division
+    by zero)."""
+    low = maps.flatten(1).min(1).values[:, None, None]
     shifted = maps - low
-    return shifted / (1e-7 + shifted.flatten(1).max(1).values[:, None, None])
+    high = shifted.flatten(1).max(1).values[:, None, None]
+    return shifted / (1e-7 + high)
 
 
-def scale_and_resize(maps: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
+def scale_and_resize(maps: torch.Tensor,
+                     size: Sequence[int]) -> torch.Tensor:
     """Maps (N, h, w) min-max scaled, resized bilinearly to ``size`` (H, W)
     and scaled again: pytorch-grad-cam's last steps (its cv2.resize with
     INTER_LINEAR is ``interpolate(..., align_corners=False)``)."""
@@ -120,9 +125,10 @@ def activations_and_gradients(model: nn.Module, layer: nn.Module,
                          "pick a layer the model uses.")
     if acts.ndim != 4:
         raise ValueError(
-            f"target_layer's output has shape {tuple(acts.shape)}; Grad-CAM "
-            "needs a spatial output (N, C, h, w): pick a convolutional "
-            "layer, e.g. the last block before global pooling.")
+            f"target_layer's output has shape {tuple(acts.shape)}; "
+            "Grad-CAM needs a spatial output (N, C, h, w): pick a "
+            "convolutional layer, e.g. the last block before global "
+            "pooling.")
     if grads is None:
         raise ValueError("No gradient reached target_layer: the class "
                          "scores do not depend on its output.")
