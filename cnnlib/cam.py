@@ -1,19 +1,23 @@
 """Heatmaps that say where a classifier looked: saliency, CAM, Grad-CAM, Grad-CAM++.
 
 Each function takes a batch ``x`` (N, C, H, W) of normalised images and returns one map per
-image, a float tensor (N, H, W) in [0, 1] on ``x``'s device; ``target`` is a class index for
-every image, a list of one index per image, or None for each image's predicted class.
+image, a float tensor (N, H, W) in [0, 1] on the model's device; ``target`` is a class index
+for every image, a list of one index per image, or None for each image's predicted class.
 ``raw=True`` returns the map before its last steps (ReLU, scaling, resizing) to look at it
-or test it. The model runs in eval mode with its weights frozen; its train/eval modes and
-``requires_grad`` flags are put back afterwards, and no hook outlives a call, even one that
-raises.
+or test it. The model runs in eval mode (:func:`eval_mode`), its train/eval modes are put
+back afterwards, and gradients are taken with ``torch.autograd.grad``, so no parameter's
+``.grad`` is filled and no ``requires_grad`` flag is touched. No hook outlives a call, even
+one that raises.
 
 - :func:`saliency`: ``max_c |d score / d x_c|`` (Simonyan et al., 2014).
 - :func:`cam`: class activation map for networks ending in global average pooling and one
   linear layer (Zhou et al., 2016).
 - :func:`grad_cam`, :func:`grad_cam_pp`: Grad-CAM (Selvaraju et al., 2017) and Grad-CAM++
-  (Chattopadhyay et al., 2018), computed as pytorch-grad-cam 1.5.7 computes them.
-- :func:`overlay`: a heatmap in colour over its image, for display.
+  (Chattopadhyay et al., 2018), computed as pytorch-grad-cam 1.5.7 computes them, from
+  :func:`activations_and_gradients`.
+- The steps they share, public so that a printed function reads whole: :func:`eval_mode`,
+  :func:`class_indices`, :func:`target_score`, :func:`min_max_scale`,
+  :func:`scale_and_resize`. To draw a map over its photo: :func:`cnnlib.plot.overlay`.
 """
 
 from __future__ import annotations
@@ -26,59 +30,34 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnlib import config
+from cnnlib import check, config
 from cnnlib.hooks import ActivationsAndGradients, hook_output
 
 Target = int | Sequence[int] | torch.Tensor | None
 
 
 @contextmanager
-def _frozen_eval(model: nn.Module) -> Iterator[None]:
-    """Run ``model`` in eval mode with no parameter requiring grad, then restore both exactly."""
+def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
+    """Run ``model`` in eval mode inside the ``with`` block, then put
+    every submodule's train/eval mode back as it was (also if the block
+    raises)."""
     modes = [(m, m.training) for m in model.modules()]
-    trainable = [p for p in model.parameters() if p.requires_grad]
     try:
-        model.eval()
-        for p in trainable:
-            p.requires_grad_(False)  # no weight gradients: backward stops at the hooked layer
-        yield
+        yield model.eval()
     finally:
         for m, training in modes:
             m.training = training
-        for p in trainable:
-            p.requires_grad_(True)
 
 
-def _check_input(model: nn.Module, x: object, name: str) -> torch.Tensor:
-    if not isinstance(model, nn.Module):
-        raise ValueError(f"{name} needs an nn.Module as model, got {type(model).__name__}.")
-    if not isinstance(x, torch.Tensor) or x.ndim != 4 or not x.is_floating_point():
-        got = f"shape {tuple(x.shape)}, dtype {x.dtype}" if isinstance(x, torch.Tensor) else type(x).__name__
-        raise ValueError(
-            f"{name} needs x as a float batch (N, C, H, W), got {got}; add the batch dimension "
-            "of one image with x[None] and normalise it (cnnlib.images.normalize)."
-        )
-    return x.detach().to(config.device_of(model))
-
-
-def _check_layer(model: nn.Module, layer: object, arg: str) -> None:
-    if not isinstance(layer, nn.Module) or not any(m is layer for m in model.modules()):
-        raise ValueError(
-            f"{arg} must be a module of the model (one of model.modules()), got "
-            f"{type(layer).__name__}; e.g. model.layer4[-1] for a ResNet, model.features[-1] for MobileNetV2."
-        )
-
-
-def _targets(target: Target, logits: torch.Tensor) -> torch.Tensor:
-    """One class index per image, checked against the batch size and the number of classes."""
+def class_indices(target: Target, logits: torch.Tensor) -> torch.Tensor:
+    """One class index per image: ``target`` (an int for every image, one per image, or None for
+    each image's top class), checked against the batch size and the number of classes."""
     if logits.ndim != 2:
         raise ValueError(f"The model must return class scores (N, classes), got shape {tuple(logits.shape)}.")
     n, classes = logits.shape
     if target is None:
         return logits.argmax(1)
-    if isinstance(target, torch.Tensor):
-        target = target.tolist()
-    elif isinstance(target, np.ndarray):
+    if isinstance(target, (torch.Tensor, np.ndarray)):
         target = target.tolist()
     if isinstance(target, (int, np.integer)) and not isinstance(target, bool):
         target = [int(target)] * n
@@ -97,44 +76,62 @@ def _targets(target: Target, logits: torch.Tensor) -> torch.Tensor:
     return torch.tensor([int(t) for t in target], device=logits.device)
 
 
-def _score(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """Sum over the batch of each image's target logit: its gradient is each image's own."""
+def target_score(logits: torch.Tensor,
+                 targets: torch.Tensor) -> torch.Tensor:
+    """Sum over the batch of each image's target logit: a scalar whose
+    gradient with respect to image n (or its activations) is that of image
+    n's own score, since the images do not interact in eval mode."""
     return logits.gather(1, targets[:, None]).sum()
 
 
-def _scale(maps: torch.Tensor) -> torch.Tensor:
-    """Each map min-max scaled to [0, 1], as pytorch-grad-cam's scale_cam_image (with its 1e-7)."""
-    flat = maps.flatten(1)
-    low = flat.min(1).values[:, None, None]
+def min_max_scale(maps: torch.Tensor) -> torch.Tensor:
+    """Each map of (N, h, w) shifted and scaled to [0, 1], as
+    pytorch-grad-cam's ``scale_cam_image`` (with its 1e-7 against division
+    by zero)."""
+    low = maps.flatten(1).min(1).values[:, None, None]
     shifted = maps - low
-    return shifted / (1e-7 + shifted.flatten(1).max(1).values[:, None, None])
+    high = shifted.flatten(1).max(1).values[:, None, None]
+    return shifted / (1e-7 + high)
 
 
-def _scale_resize(maps: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """Scale, resize bilinearly to ``size`` (cv2.resize's INTER_LINEAR), scale again, as pytorch-grad-cam."""
-    maps = F.interpolate(_scale(maps)[:, None], size=size, mode="bilinear", align_corners=False)[:, 0]
-    return _scale(maps)
+def scale_and_resize(maps: torch.Tensor,
+                     size: Sequence[int]) -> torch.Tensor:
+    """Maps (N, h, w) min-max scaled, resized bilinearly to ``size`` (H, W)
+    and scaled again: pytorch-grad-cam's last steps (its cv2.resize with
+    INTER_LINEAR is ``interpolate(..., align_corners=False)``)."""
+    maps = F.interpolate(min_max_scale(maps)[:, None], size=tuple(size),
+                         mode="bilinear", align_corners=False)
+    return min_max_scale(maps[:, 0])
 
 
-def _activations_and_gradients(model: nn.Module, layer: nn.Module, x: torch.Tensor,
-                               target: Target) -> tuple[torch.Tensor, torch.Tensor]:
-    """The layer's output A (N, K, h, w) and d(target score)/dA, model frozen and in eval mode."""
-    _check_layer(model, layer, "target_layer")
-    with _frozen_eval(model), ActivationsAndGradients(model, layer) as ag, torch.enable_grad():
+def activations_and_gradients(model: nn.Module, layer: nn.Module,
+                              x: torch.Tensor, target: Target = None
+                              ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The output A (N, K, h, w) of ``layer`` on ``x``, in eval mode, and
+    the gradient of the target class score with respect to it.
+
+    Raises ValueError when the layer does not run, runs more than once in
+    one forward pass (its calls' activations and gradients would be two
+    different tensors), has no spatial output, or gets no gradient.
+    """
+    check.module_in(model, layer, "target_layer")
+    with eval_mode(model), torch.enable_grad(), \
+            ActivationsAndGradients(model, layer) as ag:
         logits = ag(x)
-        targets = _targets(target, logits)
-        acts = ag.activations[0]
-        if acts is None:
-            raise ValueError("target_layer did not run in the forward pass; pick a layer the model uses.")
-        if acts.ndim != 4:
-            raise ValueError(
-                f"target_layer's output has shape {tuple(acts.shape)}; Grad-CAM needs a spatial output "
-                "(N, C, h, w): pick a convolutional layer, e.g. the last block before global pooling."
-            )
-        _score(logits, targets).backward()
-        grads = ag.gradients[0]
+        ag.backward(target_score(logits, class_indices(target, logits)))
+    acts, grads = ag.activations[0], ag.gradients[0]
+    if acts is None:
+        raise ValueError("target_layer did not run in the forward pass; "
+                         "pick a layer the model uses.")
+    if acts.ndim != 4:
+        raise ValueError(
+            f"target_layer's output has shape {tuple(acts.shape)}; "
+            "Grad-CAM needs a spatial output (N, C, h, w): pick a "
+            "convolutional layer, e.g. the last block before global "
+            "pooling.")
     if grads is None:
-        raise ValueError("No gradient reached target_layer: the class scores do not depend on its output.")
+        raise ValueError("No gradient reached target_layer: the class "
+                         "scores do not depend on its output.")
     return acts, grads
 
 
@@ -150,14 +147,15 @@ def grad_cam(model: nn.Module, target_layer: nn.Module, x: torch.Tensor,
     weighted sum ``sum_k alpha_k A_k`` (N, h, w), before ReLU, scaling and
     resizing.
     """
-    x = _check_input(model, x, "grad_cam")
-    acts, grads = _activations_and_gradients(model, target_layer, x,
-                                             target)
+    check.module("grad_cam", model)
+    x = check.float_batch("x", x).to(config.device_of(model))
+    acts, grads = activations_and_gradients(model, target_layer, x,
+                                            target)
     weights = grads.mean((2, 3))
     maps = torch.einsum("nk,nkhw->nhw", weights, acts)
     if raw:
         return maps
-    return _scale_resize(maps.clamp(min=0), tuple(x.shape[-2:]))
+    return scale_and_resize(maps.clamp(min=0), x.shape[-2:])
 
 
 def grad_cam_pp(model: nn.Module, target_layer: nn.Module,
@@ -172,9 +170,10 @@ def grad_cam_pp(model: nn.Module, target_layer: nn.Module,
     ``a_ij = g^2 / (2 g^2 + sum_ij(A) g^3)`` (0 where g = 0) and
     ``alpha_k = sum_ij a_ij ReLU(g_ij)``.
     """
-    x = _check_input(model, x, "grad_cam_pp")
-    acts, grads = _activations_and_gradients(model, target_layer, x,
-                                             target)
+    check.module("grad_cam_pp", model)
+    x = check.float_batch("x", x).to(config.device_of(model))
+    acts, grads = activations_and_gradients(model, target_layer, x,
+                                            target)
     g2 = grads**2
     a = g2 / (2 * g2 + acts.sum((2, 3), keepdim=True) * g2 * grads + 1e-6)
     a = torch.where(grads != 0, a, torch.zeros_like(a))
@@ -182,7 +181,7 @@ def grad_cam_pp(model: nn.Module, target_layer: nn.Module,
     maps = torch.einsum("nk,nkhw->nhw", weights, acts)
     if raw:
         return maps
-    return _scale_resize(maps.clamp(min=0), tuple(x.shape[-2:]))
+    return scale_and_resize(maps.clamp(min=0), x.shape[-2:])
 
 
 def cam(model: nn.Module, x: torch.Tensor, target: Target = None, *,
@@ -201,15 +200,15 @@ def cam(model: nn.Module, x: torch.Tensor, target: Target = None, *,
     H, W; ``raw=True`` returns the unscaled map (N, h, w).
     Raises ValueError when the logits are not that mean plus the bias.
     """
-    x = _check_input(model, x, "cam")
-    _check_layer(model, features, "features")
-    _check_layer(model, classifier, "classifier")
+    check.module("cam", model)
+    x = check.float_batch("x", x).to(config.device_of(model))
+    check.module_in(model, features, "features")
+    check.module_in(model, classifier, "classifier")
     if not isinstance(classifier, nn.Linear):
         raise ValueError("classifier must be the model's final nn.Linear, "
                          f"got {type(classifier).__name__}.")
-    with _frozen_eval(model), torch.no_grad():
-        with hook_output(features) as hook:
-            logits = model(x)
+    with eval_mode(model), torch.no_grad(), hook_output(features) as hook:
+        logits = model(x)
     acts = hook.stored
     k = classifier.in_features
     if (not isinstance(acts, torch.Tensor) or acts.ndim != 4
@@ -223,7 +222,7 @@ def cam(model: nn.Module, x: torch.Tensor, target: Target = None, *,
             "features; CAM needs the (N, K, h, w) output that global "
             "average pooling turns into the classifier's input."
         )
-    targets = _targets(target, logits)
+    targets = class_indices(target, logits)
     weight = classifier.weight[targets].detach()
     maps = torch.einsum("nk,nkhw->nhw", weight, acts)
     bias = 0.0
@@ -238,7 +237,7 @@ def cam(model: nn.Module, x: torch.Tensor, target: Target = None, *,
             "the model does not end in global average pooling of features "
             "followed by classifier. Use grad_cam for other heads."
         )
-    return maps if raw else _scale_resize(maps, tuple(x.shape[-2:]))
+    return maps if raw else scale_and_resize(maps, x.shape[-2:])
 
 
 def saliency(model: nn.Module, x: torch.Tensor, target: Target = None,
@@ -249,65 +248,15 @@ def saliency(model: nn.Module, x: torch.Tensor, target: Target = None,
     Each map is divided by its maximum, so it lies in [0, 1]; ``raw=True``
     keeps the gradient magnitudes.
     """
-    x = _check_input(model, x, "saliency").clone().requires_grad_(True)
-    with _frozen_eval(model), torch.enable_grad():
+    check.module("saliency", model)
+    x = check.float_batch("x", x).to(config.device_of(model))
+    x = x.detach().requires_grad_(True)
+    with eval_mode(model), torch.enable_grad():
         logits = model(x)
-        targets = _targets(target, logits)
-        (grad,) = torch.autograd.grad(_score(logits, targets), x)
+        score = target_score(logits, class_indices(target, logits))
+        (grad,) = torch.autograd.grad(score, x)
     maps = grad.abs().amax(1)
     if raw:
         return maps
     peak = maps.flatten(1).max(1).values[:, None, None]
     return maps / (1e-12 + peak)
-
-
-def overlay(image: np.ndarray | torch.Tensor, heatmap: np.ndarray | torch.Tensor, alpha: float = 0.5,
-            cmap: str = "jet") -> np.ndarray:
-    """``(1 - alpha) * image + alpha * cmap(heatmap)``: a float RGB image (H, W, 3) in [0, 1].
-
-    ``image``: HWC (or HW grayscale), uint8 or float in [0, 1], a NumPy array or a tensor
-    (a CHW tensor is accepted); not normalised (use :func:`cnnlib.images.denormalize` first).
-    ``heatmap``: (H, W) in [0, 1], e.g. one map of :func:`grad_cam`; it is resized bilinearly
-    when its size differs from the image's.
-    """
-    import matplotlib
-
-    if isinstance(image, torch.Tensor):
-        image = image.detach().cpu()
-        if image.ndim == 3 and image.shape[0] in (1, 3) and image.shape[-1] not in (1, 3):
-            image = image.permute(1, 2, 0)
-        image = image.numpy()
-    image = np.asarray(image)
-    if image.ndim == 3 and image.shape[-1] == 1:
-        image = image[..., 0]
-    if image.ndim == 2:
-        image = np.repeat(image[..., None], 3, axis=-1)
-    if image.ndim != 3 or image.shape[-1] != 3:
-        raise ValueError(f"overlay needs an image (H, W, 3) or (H, W), got shape {image.shape}.")
-    if image.dtype == np.uint8:
-        image = image / 255.0
-    image = image.astype(np.float32)
-    if image.min() < 0 or image.max() > 1:
-        raise ValueError(
-            f"overlay needs image values in [0, 1] (or uint8), got [{image.min():.3g}, {image.max():.3g}]; "
-            "undo the normalisation with cnnlib.images.denormalize(x).clamp(0, 1)."
-        )
-    heat = heatmap.detach().cpu().float() if isinstance(heatmap, torch.Tensor) else torch.as_tensor(
-        np.asarray(heatmap, dtype=np.float32))
-    if heat.ndim != 2:
-        raise ValueError(f"overlay needs one heatmap (H, W), got {tuple(heat.shape)}; pick one: maps[0].")
-    if heat.min() < -1e-6 or heat.max() > 1 + 1e-6:
-        raise ValueError(
-            f"heatmap values must be in [0, 1], got [{float(heat.min()):.3g}, {float(heat.max()):.3g}]; "
-            "scale it first: (m - m.min()) / (m.max() - m.min())."
-        )
-    if not 0 <= alpha <= 1:
-        raise ValueError(f"alpha is the heatmap's weight and must be in [0, 1], got {alpha!r}.")
-    try:
-        colormap = matplotlib.colormaps[cmap]
-    except KeyError:
-        raise ValueError(f"Unknown colormap {cmap!r}; use a Matplotlib name, e.g. 'jet'.") from None
-    if tuple(heat.shape) != image.shape[:2]:
-        heat = F.interpolate(heat[None, None], image.shape[:2], mode="bilinear", align_corners=False)[0, 0]
-    colours = colormap(heat.clamp(0, 1).numpy())[..., :3].astype(np.float32)
-    return (1 - alpha) * image + alpha * colours

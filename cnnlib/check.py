@@ -135,3 +135,41 @@ def same_length(names: str, a: Sequence | np.ndarray, b: Sequence | np.ndarray) 
     if len(a) != len(b):
         raise ValueError(f"{names} are paired (one value each per sample) and must have the "
                          f"same length, got {len(a)} and {len(b)}.")
+
+
+def module(name: str, value: object) -> None:
+    """Nothing if ``value`` is an ``nn.Module``; otherwise a ValueError: "``name`` needs an
+    nn.Module, got ..." (``name``: the function or argument that needs it)."""
+    if not isinstance(value, torch.nn.Module):
+        raise ValueError(f"{name} needs an nn.Module, got {type(value).__name__}.")
+
+
+def module_in(model: object, layer: object, name: str) -> None:
+    """Nothing if ``layer`` is one of ``model.modules()`` (the very object, not a copy);
+    otherwise a ValueError that says which module to pass, e.g. for Grad-CAM."""
+    is_module = isinstance(layer, torch.nn.Module)
+    if not is_module or not isinstance(model, torch.nn.Module) or not any(
+            m is layer for m in model.modules()):
+        got = f"a {type(layer).__name__} that is not in it" if is_module else type(layer).__name__
+        raise ValueError(
+            f"{name} must be a module of the model (one of model.modules()), got {got}; "
+            "e.g. model.layer4[-1] for a ResNet, model.features[-1] for MobileNetV2."
+        )
+
+
+def function(name: str, value: object) -> None:
+    """Nothing if ``value`` can be called; otherwise a ValueError naming ``name``."""
+    if not callable(value):
+        raise ValueError(f"{name} needs a function to call, got {type(value).__name__}.")
+
+
+def float_batch(name: str, x: object) -> torch.Tensor:
+    """``x`` if it is a float tensor (N, C, H, W) of images; otherwise a ValueError that says
+    how to make one from a single image."""
+    if not isinstance(x, torch.Tensor) or x.ndim != 4 or not x.is_floating_point():
+        got = f"shape {tuple(x.shape)}, dtype {x.dtype}" if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ValueError(
+            f"{name} must be a float batch (N, C, H, W), got {got}; add the batch dimension "
+            "of one image with x[None] and normalise it (cnnlib.images.normalize)."
+        )
+    return x

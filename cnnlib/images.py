@@ -20,7 +20,9 @@ IMAGENET_STD: tuple[float, float, float] = (0.229, 0.224, 0.225)
 """Per-channel (R, G, B) standard deviation of the ImageNet training images, for floats in [0, 1]."""
 
 
-def _check_images(x: torch.Tensor, name: str, floating: bool = True) -> None:
+def check_images(x: torch.Tensor, name: str, floating: bool = True) -> None:
+    """Nothing if ``x`` is an image (C, H, W) or batch (N, C, H, W) tensor (float unless
+    ``floating=False``); otherwise a ValueError that says how to convert it."""
     if not isinstance(x, torch.Tensor):
         raise ValueError(
             f"{name} expects a torch.Tensor of shape (C, H, W) or (N, C, H, W), got {type(x).__name__}; "
@@ -38,7 +40,7 @@ def _check_images(x: torch.Tensor, name: str, floating: bool = True) -> None:
         )
 
 
-def _channel_params(x: torch.Tensor, mean: Sequence[float], std: Sequence[float],
+def channel_params(x: torch.Tensor, mean: Sequence[float], std: Sequence[float],
                     name: str) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean and std as (C, 1, 1) tensors on x's device and dtype, checked against x's channels."""
     channels = x.shape[-3]
@@ -65,8 +67,8 @@ def normalize(x: torch.Tensor,
     expects. Equal to ``torchvision.transforms.Normalize(mean, std)(x)``;
     ``x`` is not modified.
     """
-    _check_images(x, "normalize")
-    m, s = _channel_params(x, mean, std, "normalize")
+    check_images(x, "normalize")
+    m, s = channel_params(x, mean, std, "normalize")
     return (x - m) / s
 
 
@@ -77,8 +79,8 @@ def denormalize(x: torch.Tensor, mean: Sequence[float] = IMAGENET_MEAN,
     The result is in [0, 1] only if ``x`` came from an image in [0, 1]; clamp it before display
     if it was changed in between (``denormalize(x).clamp(0, 1)``).
     """
-    _check_images(x, "denormalize")
-    m, s = _channel_params(x, mean, std, "denormalize")
+    check_images(x, "denormalize")
+    m, s = channel_params(x, mean, std, "denormalize")
     return x * s + m
 
 
@@ -90,7 +92,7 @@ def channel_stats(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     [0, 1], so the result can be passed straight to :func:`normalize`. Returns two float32
     tensors of shape (C,).
     """
-    _check_images(images, "channel_stats", floating=False)
+    check_images(images, "channel_stats", floating=False)
     if images.dtype == torch.uint8:
         scale = 1 / 255
     elif images.is_floating_point():

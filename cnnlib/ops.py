@@ -26,7 +26,7 @@ IntOrPair = int | tuple[int, int]
 Pads = tuple[int, int, int, int]  # (top, bottom, left, right)
 
 
-def _batched(x: torch.Tensor, op: str) -> tuple[torch.Tensor, bool]:
+def as_batch(x: torch.Tensor, op: str) -> tuple[torch.Tensor, bool]:
     """(x as (N, C, H, W), whether it was one unbatched (C, H, W) image)."""
     if not isinstance(x, torch.Tensor) or x.dim() not in (3, 4):
         shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
@@ -37,7 +37,7 @@ def _batched(x: torch.Tensor, op: str) -> tuple[torch.Tensor, bool]:
     return (x.unsqueeze(0), True) if x.dim() == 3 else (x, False)
 
 
-def _check_fits(x: torch.Tensor, kernel_size: tuple[int, int], stride: tuple[int, int],
+def check_fits(x: torch.Tensor, kernel_size: tuple[int, int], stride: tuple[int, int],
                 padding: tuple[int, int], dilation: tuple[int, int]) -> None:
     """Raise ValueError (from conv_out) if the window does not fit the padded input."""
     for axis in range(2):
@@ -80,12 +80,12 @@ def _conv_padding(padding: IntOrPair | str, kernel_size: tuple[int, int], stride
     return (ph, ph, pw, pw)
 
 
-def _conv_args(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
+def conv_args(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
                stride: IntOrPair, padding: IntOrPair | str, dilation: IntOrPair,
                groups: int) -> tuple[torch.Tensor, bool, tuple[int, int], tuple[int, int], Pads]:
     """Check conv2d's arguments (a ValueError that says what to change) and normalise them:
     (x as (N, C, H, W), whether x was unbatched, stride, dilation, padding per side)."""
-    x4, unbatched = _batched(x, "conv2d")
+    x4, unbatched = as_batch(x, "conv2d")
     if not isinstance(weight, torch.Tensor) or weight.dim() != 4:
         shape = tuple(weight.shape) if isinstance(weight, torch.Tensor) else type(weight).__name__
         raise ValueError(
@@ -114,7 +114,7 @@ def _conv_args(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
     dilation = int_pair("dilation", dilation, 1)
     pads = _conv_padding(padding, (kh, kw), stride, dilation)
     if padding != "same":  # 'same' always fits; the others pad both sides alike
-        _check_fits(x4, (kh, kw), stride, (pads[0], pads[2]), dilation)
+        check_fits(x4, (kh, kw), stride, (pads[0], pads[2]), dilation)
     return x4, unbatched, stride, dilation, pads
 
 
@@ -144,7 +144,7 @@ def conv2d(
         (N, C_out, H_out, W_out), with
         ``H_out = conv_out(H, kH, stride, padding, dilation)``.
     """
-    x, unbatched, stride, dilation, pads = _conv_args(
+    x, unbatched, stride, dilation, pads = conv_args(
         x, weight, bias, stride, padding, dilation, groups)
     top, bottom, left, right = pads
     n, g = x.shape[0], groups
@@ -164,8 +164,9 @@ def conv2d(
     return out[0] if unbatched else out
 
 
-def _pool_args(kernel_size: IntOrPair, stride: IntOrPair | None,
+def pool_args(kernel_size: IntOrPair, stride: IntOrPair | None,
                padding: IntOrPair) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+    """Pooling's kernel size, stride (default: the kernel size) and padding as checked pairs."""
     kernel = int_pair("kernel_size", kernel_size, 1)
     steps = kernel if stride is None else int_pair("stride", stride, 1)
     pads = int_pair("padding", padding, 0)
@@ -191,9 +192,9 @@ def pool_windows(
     Returns the windows (N, C, H_out, W_out, kH, kW) and whether ``x``
     was one unbatched (C, H, W) image; ``op`` names the caller in errors.
     """
-    x4, unbatched = _batched(x, op)
-    kernel, steps, (ph, pw) = _pool_args(kernel_size, stride, padding)
-    _check_fits(x4, kernel, steps, (ph, pw), (1, 1))
+    x4, unbatched = as_batch(x, op)
+    kernel, steps, (ph, pw) = pool_args(kernel_size, stride, padding)
+    check_fits(x4, kernel, steps, (ph, pw), (1, 1))
     padded = F.pad(x4, (pw, pw, ph, ph), value=fill)
     return windows(padded, kernel, steps, (1, 1)), unbatched
 

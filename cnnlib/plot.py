@@ -218,3 +218,48 @@ def show_kernel_effects(kernels: Sequence[ArrayLike | None], images: Sequence[Ar
             image_ax.set_title(titles[i])
     fig.tight_layout()
     return fig
+
+
+def overlay(image: ArrayLike, heatmap: ArrayLike, alpha: float = 0.5, cmap: str = "jet") -> np.ndarray:
+    """``(1 - alpha) * image + alpha * cmap(heatmap)``: a float RGB image (H, W, 3) in [0, 1].
+
+    ``image``: one RGB or grey image in any layout :func:`to_numpy_image` reads (HWC, CHW, HW),
+    uint8 or float in [0, 1], a NumPy array or a tensor; not normalised (use
+    :func:`cnnlib.images.denormalize` first). ``heatmap``: (H, W) in [0, 1], e.g. one map of
+    :func:`cnnlib.cam.grad_cam`; it is resized bilinearly when its size differs from the image's.
+    """
+    image = to_numpy_image(image)
+    if image.ndim == 2:
+        image = np.repeat(image[..., None], 3, axis=-1)
+    if image.shape[-1] != 3:
+        raise ValueError(f"overlay needs an image (H, W, 3) or (H, W), got shape {image.shape}.")
+    if image.dtype == np.uint8:
+        image = image / 255.0
+    image = image.astype(np.float32)
+    if image.min() < 0 or image.max() > 1:
+        raise ValueError(
+            f"overlay needs image values in [0, 1] (or uint8), got [{image.min():.3g}, {image.max():.3g}]; "
+            "undo the normalisation with cnnlib.images.denormalize(x).clamp(0, 1)."
+        )
+    if isinstance(heatmap, torch.Tensor):
+        heat = heatmap.detach().cpu().float()
+    else:
+        heat = torch.as_tensor(np.asarray(heatmap, dtype=np.float32))
+    if heat.ndim != 2:
+        raise ValueError(f"overlay needs one heatmap (H, W), got {tuple(heat.shape)}; pick one: maps[0].")
+    if heat.min() < -1e-6 or heat.max() > 1 + 1e-6:
+        raise ValueError(
+            f"heatmap values must be in [0, 1], got [{float(heat.min()):.3g}, {float(heat.max()):.3g}]; "
+            "scale it first: (m - m.min()) / (m.max() - m.min())."
+        )
+    if not 0 <= alpha <= 1:
+        raise ValueError(f"alpha is the heatmap's weight and must be in [0, 1], got {alpha!r}.")
+    try:
+        colormap = plt.get_cmap(cmap)
+    except ValueError:
+        raise ValueError(f"Unknown colormap {cmap!r}; use a Matplotlib name, e.g. 'jet'.") from None
+    if tuple(heat.shape) != image.shape[:2]:
+        heat = torch.nn.functional.interpolate(heat[None, None], image.shape[:2], mode="bilinear",
+                                               align_corners=False)[0, 0]
+    colours = colormap(heat.clamp(0, 1).numpy())[..., :3].astype(np.float32)
+    return (1 - alpha) * image + alpha * colours

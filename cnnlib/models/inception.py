@@ -261,7 +261,8 @@ class InceptionV3(nn.Module):
             nn.init.trunc_normal_(self.AuxLogits.conv1.conv.weight, mean=0.0, std=0.01, a=-2, b=2)
             nn.init.trunc_normal_(self.AuxLogits.fc.weight, mean=0.0, std=0.001, a=-2, b=2)
 
-    def _check_input(self, x: torch.Tensor) -> None:
+    def check_input(self, x: torch.Tensor) -> None:
+        """Nothing if ``x`` is an RGB batch large enough for this mode; else a ValueError."""
         if not isinstance(x, torch.Tensor) or x.ndim != 4 or x.shape[1] != 3:
             shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
             raise ValueError(f"Inception v3 needs a batch of RGB images (N, 3, H, W), got {shape}.")
@@ -275,7 +276,7 @@ class InceptionV3(nn.Module):
                              f"(299x299 is its design size), got {tuple(x.shape[-2:])}: {why}.")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor | InceptionOutputs:
-        self._check_input(x)
+        self.check_input(x)
         # Shapes for a 299 x 299 input:
         x = self.Conv2d_1a_3x3(x)   # N x 32 x 149 x 149
         x = self.Conv2d_2a_3x3(x)   # N x 32 x 147 x 147

@@ -69,7 +69,8 @@ def c3_table() -> torch.Tensor:
     return table
 
 
-def _check_input(x: torch.Tensor, channels: int = 1) -> None:
+def check_input(x: torch.Tensor, channels: int = 1) -> None:
+    """Nothing if ``x`` is a batch (N, channels, 32, 32); otherwise a ValueError with a hint."""
     image_batch(
         x, (channels, 32, 32), "LeNet-5",
         hint="Pad 28x28 MNIST digits by 2 pixels on each side with the background value, "
@@ -190,7 +191,7 @@ class LeNet5_1998(nn.Module):
         self.squash = ScaledTanh()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _check_input(x)  # (N, 1, 32, 32)
+        check_input(x)  # (N, 1, 32, 32)
         x = self.squash(self.c1(x))
         x = self.squash(self.s2(x))
         x = self.squash(self.c3(x))
@@ -218,7 +219,7 @@ class LeNet5(nn.Module):
         self.relu = nn.ReLU()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _check_input(x, self.in_channels)  # (N, in_channels, 32, 32)
+        check_input(x, self.in_channels)  # (N, in_channels, 32, 32)
         x = self.s2(self.relu(self.c1(x)))
         x = self.s4(self.relu(self.c3(x)))
         x = self.relu(self.c5(x)).flatten(1)

@@ -13,7 +13,7 @@ from pytorch_grad_cam.utils.image import scale_cam_image
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 from torch import nn
 
-from cnnlib import cam, data, images, models
+from cnnlib import cam, data, images, models, plot
 from cnnlib.hooks import count_hooks
 
 # The contract allows 0.03 from pytorch-grad-cam; we match it to float precision (< 1e-6), and
@@ -165,7 +165,7 @@ def test_cam_rejects_a_head_that_is_not_average_pooling_and_linear():
     assert count_hooks(net) == 0
 
 
-# --------------------------------------------------------------------------- saliency, overlay
+# --------------------------------------------------------------------------- saliency, plot.overlay
 
 
 def test_saliency_is_the_channel_max_of_the_input_gradient(resnet, x):
@@ -186,14 +186,14 @@ def test_overlay_blends_the_colour_mapped_heatmap_with_the_image():
     rng = np.random.default_rng(0)
     image = rng.integers(0, 256, (6, 5, 3), dtype=np.uint8)
     heat = rng.random((6, 5)).astype(np.float32)
-    out = cam.overlay(image, heat, alpha=0.3, cmap="inferno")
+    out = plot.overlay(image, heat, alpha=0.3, cmap="inferno")
     expected = 0.7 * image / 255 + 0.3 * matplotlib.colormaps["inferno"](heat)[..., :3]
     assert out.shape == (6, 5, 3)
     np.testing.assert_allclose(out, expected, atol=1e-6)
-    from_tensor = cam.overlay(torch.from_numpy(image).permute(2, 0, 1).float() / 255, torch.from_numpy(heat),
+    from_tensor = plot.overlay(torch.from_numpy(image).permute(2, 0, 1).float() / 255, torch.from_numpy(heat),
                               alpha=0.3, cmap="inferno")
     np.testing.assert_allclose(from_tensor, expected, atol=1e-6)
-    small = cam.overlay(image, heat[::2, ::2])  # resized to the image
+    small = plot.overlay(image, heat[::2, ::2])  # resized to the image
     assert small.shape == (6, 5, 3) and 0 <= small.min() and small.max() <= 1
 
 
@@ -207,7 +207,7 @@ def test_overlay_blends_the_colour_mapped_heatmap_with_the_image():
 ])
 def test_overlay_rejects_bad_input(image, heat, kwargs, match):
     with pytest.raises(ValueError, match=match):
-        cam.overlay(image, heat, **kwargs)
+        plot.overlay(image, heat, **kwargs)
 
 
 # --------------------------------------------------------------------------- hooks, modes, errors
@@ -262,7 +262,7 @@ def test_grad_cam_is_computed_in_eval_mode():
 
 
 @pytest.mark.parametrize("call, match", [
-    (lambda m, x: cam.grad_cam(m, nn.Conv2d(8, 8, 3), x), "must be a module of the model"),
+    (lambda m, x: cam.grad_cam(m, nn.Conv2d(8, 8, 3), x), "must be a module of the model.*not in it"),
     (lambda m, x: cam.grad_cam(m, "2", x), "must be a module of the model"),
     (lambda m, x: cam.grad_cam(m, m[2], x, target=[0, 1, 2]), "has 3 class indices but the batch has 2"),
     (lambda m, x: cam.grad_cam_pp(m, m[2], x, target=[0]), "has 1 class indices but the batch has 2"),
@@ -285,3 +285,51 @@ def test_bad_arguments_raise_a_value_error_that_says_what_to_change(call, match)
     with pytest.raises(ValueError, match=match):
         call(net, torch.randn(2, 3, 8, 8))
     assert count_hooks(net) == 0 and _state(net) == before
+
+
+# --------------------------------------------------------------------------- a layer that runs twice
+
+
+def reused_relu_net() -> nn.Sequential:
+    """One ReLU module called twice per forward pass, as torchvision's BasicBlock.relu is."""
+    torch.manual_seed(0)
+    relu = nn.ReLU()
+    return nn.Sequential(nn.Conv2d(3, 6, 3, padding=1), relu, nn.Conv2d(6, 6, 3, padding=1), relu,
+                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(6, 4)).eval()
+
+
+def test_grad_cam_on_a_module_that_runs_twice_raises_naming_it_and_the_count():
+    net = reused_relu_net()
+    before = _state(net)
+    for method in (cam.grad_cam, cam.grad_cam_pp):
+        with pytest.raises(ValueError, match=r"Layer 0 \(ReLU\) ran 2 times in one forward pass"):
+            method(net, net[1], torch.randn(2, 3, 8, 8), target=1)
+    assert count_hooks(net) == 0 and _state(net) == before
+
+
+def test_each_call_of_a_reused_relu_gives_the_grad_cam_map_computed_by_hand_with_autograd():
+    from cnnlib.hooks import ActivationsAndGradients
+
+    net = reused_relu_net()
+    torch.manual_seed(1)
+    x = torch.randn(2, 3, 8, 8)
+    with ActivationsAndGradients(net, net[1]) as ag:
+        ag.backward(ag(x)[:, 1].sum())
+    # by hand: the two outputs of the shared ReLU and the score's gradient with respect to each
+    first = net[1](net[0](x))
+    second = net[3](net[2](first))
+    score = net[4:](second)[:, 1].sum()
+    grads = torch.autograd.grad(score, [first, second])
+
+    def grad_cam_map(a, g):
+        return torch.einsum("nk,nkhw->nhw", g.mean((2, 3)), a)
+
+    assert len(ag.all_activations[0]) == len(ag.all_gradients[0]) == 2
+    for k, (a, g) in enumerate(zip([first, second], grads, strict=True)):
+        torch.testing.assert_close(ag.all_activations[0][k], a.detach())
+        torch.testing.assert_close(ag.all_gradients[0][k], g)
+        torch.testing.assert_close(grad_cam_map(ag.all_activations[0][k], ag.all_gradients[0][k]),
+                                   grad_cam_map(a, g).detach())
+    # the old bug, the last call's activation with the first call's gradient, is another map
+    mixed = grad_cam_map(second.detach(), grads[0])
+    assert not torch.allclose(mixed, grad_cam_map(first, grads[0]).detach(), atol=1e-3)

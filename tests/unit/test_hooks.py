@@ -258,7 +258,8 @@ def test_activations_and_gradients_release_hooks_when_backward_raises(x):
     (lambda net: TensorHook(torch.ones(3)), "requires grad"),
     (lambda net: TensorHook([1.0]), "needs a torch.Tensor"),
     (lambda net: ActivationsAndGradients(net, []), "no layers"),
-    (lambda net: ActivationsAndGradients(net, [net[0], nn.Conv2d(1, 1, 1)]), "not a submodule"),
+    (lambda net: ActivationsAndGradients(net, [net[0], nn.Conv2d(1, 1, 1)]),
+     r"layer 1 must be a module of the model .*a Conv2d that is not in it"),
     (lambda net: ActivationsAndGradients(nn.Conv2d(1, 1, 1).weight, []), "needs an nn.Module"),
     (lambda net: count_hooks([net]), "needs an nn.Module"),
 ])
@@ -277,4 +278,58 @@ def test_activations_and_gradients_rejects_a_layer_that_returns_a_tuple():
     net = nn.Sequential(Pair())
     with pytest.raises(ValueError, match="not a tensor"), ActivationsAndGradients(net, net[0]) as ag:
         ag(torch.ones(1))
+    assert count_hooks(net) == 0
+
+
+# --------------------------------------------------------------------------- detach, every call kept
+
+
+def test_detach_means_a_copy_of_its_own_in_hook_and_in_hook_output(x):
+    net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(inplace=True))
+    with Hook(net[0], lambda m, i, o: o) as plain, hook_output(net[0]) as out:
+        net(x)
+    expected = net[0](x).detach()
+    assert (expected < 0).any()  # the in-place ReLU zeroed these in the module's own output
+    for stored in (plain.stored, out.stored):
+        torch.testing.assert_close(stored, expected, rtol=0, atol=0)
+        assert stored.grad_fn is None
+
+
+def test_detached_copy_handles_tensors_in_tuples_lists_and_dicts_and_leaves_the_rest():
+    from cnnlib.hooks import detached_copy
+
+    t = torch.ones(2, requires_grad=True) * 2
+    out = detached_copy({"a": (t, None), "b": [t, 3]})
+    assert out["a"][1] is None and out["b"][1] == 3 and isinstance(out["a"], tuple)
+    for copy in (out["a"][0], out["b"][0]):
+        assert copy.grad_fn is None and copy.data_ptr() != t.data_ptr()
+        torch.testing.assert_close(copy, t.detach())
+
+
+def test_activations_and_gradients_keeps_every_call_of_a_reused_module_and_refuses_to_pick(x):
+    relu = nn.ReLU()
+    net = nn.Sequential(nn.Conv2d(3, 4, 3), relu, nn.Conv2d(4, 4, 3), relu, nn.Flatten(),
+                        nn.LazyLinear(2))
+    net(x)
+    with ActivationsAndGradients(net, relu) as ag:
+        ag(x)[:, 0].sum().backward()
+    first = net[1](net[0](x))
+    second = net[3](net[2](first))
+    g_first, g_second = torch.autograd.grad(net[4:](second)[:, 0].sum(), [first, second])
+    assert [tuple(a.shape) for a in ag.all_activations[0]] == [(2, 4, 7, 7), (2, 4, 5, 5)]
+    torch.testing.assert_close(ag.all_gradients[0][0], g_first)
+    torch.testing.assert_close(ag.all_gradients[0][1], g_second)
+    with pytest.raises(ValueError, match=r"Layer 0 \(ReLU\) ran 2 times"):
+        _ = ag.activations
+    with pytest.raises(ValueError, match=r"Layer 0 \(ReLU\) ran 2 times"):
+        _ = ag.gradients
+
+
+def test_activations_and_gradients_backward_fills_no_parameter_grad(x):
+    net = small_net()
+    with ActivationsAndGradients(net, net[2]) as ag:
+        ag.backward(ag(x)[:, 3].sum())
+    a, g = _cut_grads(net, x, 3, 3)
+    torch.testing.assert_close(ag.gradients[0], g)
+    assert all(p.grad is None for p in net.parameters())
     assert count_hooks(net) == 0

@@ -1,4 +1,9 @@
-"""The cnnlib source a chapter prints whole fits the page: lines of at most 76 characters.
+"""The cnnlib source a chapter prints whole fits the page and reads whole.
+
+Fits: lines of at most 76 characters. Reads whole: it calls no private cnnlib helper the reader
+cannot see (a name with a leading underscore, or anything defined in a private module such as
+``cnnlib._x``); a private name defined inside the printed source itself (a method of a printed
+class) is visible and allowed.
 
 Chapters show library code with ``inspect.getsource(X)``. The site shows 76 characters of code
 per line (phones), while cnnlib's ruff allows 110, so the printed objects are kept narrower.
@@ -15,6 +20,8 @@ import importlib
 import inspect
 import json
 import re
+import sys
+import textwrap
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -169,6 +176,132 @@ def too_wide(obj: object) -> list[str]:
         if len(text) > PAGE_WIDTH:
             wide.append(f"line {start + i} ({len(text)} chars): {text.strip()[:40]}")
     return wide
+
+
+def _is_private(dotted: str) -> bool:
+    return any(part.startswith("_") and not part.startswith("__") for part in dotted.split("."))
+
+
+def _ours(module_name: str) -> bool:
+    return module_name == "cnnlib" or module_name.startswith("cnnlib.")
+
+
+def _private_cnnlib(value: object) -> str | None:
+    """Why ``value`` is a private part of cnnlib, or None if it is not (or not cnnlib's)."""
+    if inspect.ismodule(value):
+        name = value.__name__
+    else:
+        name = getattr(inspect.getmodule(value), "__name__", "") or ""
+    if _ours(name) and _is_private(name):
+        return f"defined in the private module {name}"
+    return None
+
+
+def _class_of(obj: object) -> type | None:
+    """``obj`` if it is a class, the class a printed method belongs to, or None."""
+    if inspect.isclass(obj):
+        return obj
+    owner: object = sys.modules[obj.__module__]
+    for part in obj.__qualname__.split(".")[:-1]:
+        owner = getattr(owner, part, None)
+    return owner if inspect.isclass(owner) else None
+
+
+def private_helpers(obj: object) -> list[str]:
+    """The private cnnlib names ``obj``'s printed source uses without defining them."""
+    source = textwrap.dedent(inspect.getsource(obj))
+    tree = ast.parse(source)
+    module = sys.modules[obj.__module__]
+    defined = {node.name for node in ast.walk(tree)
+               if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    bound = set(defined)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            bound.add(node.id)
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in bound:
+            if node.id not in vars(module):
+                continue  # a builtin
+            value = vars(module)[node.id]
+            why = _private_cnnlib(value)
+            if _is_private(node.id):
+                why = "a private name of " + module.__name__
+            if why:
+                found.append(f"{node.id} ({why})")
+        elif isinstance(node, ast.Attribute) and _is_private(node.attr):
+            base = node.value
+            if isinstance(base, ast.Name) and base.id not in bound:
+                value = vars(module).get(base.id)
+                owner = getattr(value, "__name__", "") if inspect.ismodule(value) else ""
+                if _ours(owner):
+                    found.append(f"{ast.unparse(node)} (a private name of {owner})")
+            elif isinstance(base, ast.Name) and base.id in ("self", "cls") and node.attr not in defined:
+                owner = next((k for k in getattr(_class_of(obj), "__mro__", ())
+                              if node.attr in vars(k) and _ours(k.__module__)), None)
+                if owner is not None:
+                    found.append(f"{ast.unparse(node)} (defined in {owner.__qualname__}, not printed)")
+    return sorted(set(found))
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_source_a_chapter_prints_calls_no_private_cnnlib_helper(path):
+    problems = []
+    for printed in find_printed(chapter_cells(path), path.stem):
+        for obj in resolve(printed):
+            name = f"{obj.__module__}.{obj.__qualname__}"
+            problems += [f"{printed.where}: {name} uses {why}" for why in private_helpers(obj)]
+    assert not problems, "\n".join(problems)
+
+
+PROBE = """
+from cnnlib import check
+
+
+def _helper():
+    return 1
+
+
+class Base:
+    def _hidden(self):
+        return 2
+
+
+class Shown(Base):
+    def _own(self):
+        return 3
+
+    def method(self):
+        return self._own() + self._hidden()
+
+
+def printed(x):
+    _local = x
+    return _helper() + check._secret + _local
+"""
+
+
+def test_the_private_helper_check_catches_unprinted_private_names_only(tmp_path, monkeypatch):
+    (tmp_path / "cnnlib_probe.py").write_text(PROBE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    probe = importlib.import_module("cnnlib_probe")
+    try:
+        assert private_helpers(probe.printed) == [
+            "_helper (a private name of cnnlib_probe)",
+            "check._secret (a private name of cnnlib.check)",
+        ]
+        assert private_helpers(probe.Shown) == []  # Base is not cnnlib's module here
+        monkeypatch.setattr(probe.Base, "__module__", "cnnlib.probe")
+        assert private_helpers(probe.Shown) == ["self._hidden (defined in Base, not printed)"]
+        monkeypatch.setattr(probe.Shown, "__module__", "cnnlib.probe")
+        assert private_helpers(probe.Shown.method) == [
+            "self._hidden (defined in Base, not printed)",
+            "self._own (defined in Shown, not printed)",
+        ]
+    finally:
+        sys.modules.pop("cnnlib_probe", None)
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
