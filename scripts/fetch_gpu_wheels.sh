@@ -65,3 +65,16 @@ fi
 # under 64 MiB with these in it (README.md gives the measurement).
 du -b "$DEST"/*.whl | sort -n | awk '{sub(".*/", "", $2); printf "%9d  %s\n", $1, $2}'
 du -cb "$DEST"/*.whl | tail -1 | awk '{printf "%9d  total (%.1f MiB) in %s\n", $1, $1 / 1048576, "'"$DEST"'"}'
+# The tree that travels: tracked files, untracked files git does not ignore, and the wheels.
+tracked=$(git ls-files -z | xargs -0 du -cb | tail -1 | cut -f1)
+untracked=$(git ls-files -z --others --exclude-standard | xargs -0 -r du -cb | tail -1 | cut -f1)
+wheels=$(du -cb "$DEST"/*.whl | tail -1 | cut -f1)
+total=$((tracked + ${untracked:-0} + wheels))
+limit=$((64 * 1024 * 1024))
+awk -v t="$tracked" -v u="${untracked:-0}" -v w="$wheels" -v s="$total" -v l="$limit" 'BEGIN {
+  printf "travelling tree: %.2f MiB tracked + %.2f MiB untracked + %.2f MiB wheels = %.2f MiB of %.0f MiB\n",
+         t / 1048576, u / 1048576, w / 1048576, s / 1048576, l / 1048576 }'
+if [ "$total" -gt "$limit" ]; then
+  echo "fetch_gpu_wheels: the travelling tree is over the 64 MiB the GPU machine accepts" >&2
+  exit 1
+fi
