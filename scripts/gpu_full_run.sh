@@ -31,7 +31,7 @@ SITE=${GPU_SITE:-/tmp/cnnlib-gpu-site}
 BUDGET=${GPU_RUN_BUDGET:-480}
 CELL_TIMEOUT=${GPU_RUN_CELL_TIMEOUT:-300}
 export CNNLIB_MODE=${CNNLIB_MODE:-full}
-CORES=$(nproc)  # before OMP_NUM_THREADS is set: nproc obeys it
+CORES=$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)  # nproc obeys those variables
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONUNBUFFERED=1
 
 if [ "$#" -gt 0 ]; then NOTEBOOKS=("$@"); else NOTEBOOKS=(book/*.ipynb); fi
