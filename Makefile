@@ -12,7 +12,7 @@ NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with nbval_sanitize.cf
 XDIST := -n 2 --dist loadfile
 
 .DEFAULT_GOAL := help
-.PHONY: help install book test test-unit test-colab test-notebooks test-site lint execute bench clean vendor-mathjax
+.PHONY: help install book test test-unit test-colab test-notebooks test-site lint execute bench clean vendor-mathjax gpu-wheels gpu-run
 
 help:  ## Show this help
 	@echo "Inside CNNs — make targets:"
@@ -68,3 +68,9 @@ vendor-mathjax:  ## (maintainers) Refresh the vendored MathJax in _mathjax/ from
 	rm -rf _mathjax/_static/mathjax && mkdir -p _mathjax/_static/mathjax/output/chtml/fonts
 	cp /tmp/cnnlib-mathjax/node_modules/mathjax/es5/tex-mml-chtml.js /tmp/cnnlib-mathjax/node_modules/mathjax/LICENSE _mathjax/_static/mathjax/
 	cp -r /tmp/cnnlib-mathjax/node_modules/mathjax/es5/output/chtml/fonts/woff-v2 _mathjax/_static/mathjax/output/chtml/fonts/
+
+gpu-wheels:  ## (maintainers) Fetch the wheels the GPU machine lacks into .gpu-wheels/ (README)
+	bash scripts/fetch_gpu_wheels.sh
+
+gpu-run:  ## (maintainers) On the GPU machine: every chapter in full mode under nbval, one archive (README)
+	bash scripts/gpu_full_run.sh
