@@ -85,3 +85,12 @@ def rgb_batch(
             f"{model} needs a batch of RGB images (N, 3, H, W) with H and W >= {min_size}, "
             f"got shape {got}. {hint}"
         )
+
+
+def one_of(name: str, value: object, choices: Sequence[object]) -> object:
+    """``value`` if it is one of ``choices`` (a bool never counts as 1 or 0); otherwise a
+    ValueError naming it and listing the choices."""
+    if isinstance(value, bool) or value not in choices:
+        listed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be one of {listed}; got {value!r}.")
+    return value
