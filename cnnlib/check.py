@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 
 
@@ -85,6 +86,55 @@ def rgb_batch(
             f"{model} needs a batch of RGB images (N, 3, H, W) with H and W >= {min_size}, "
             f"got shape {got}. {hint}"
         )
+
+
+def level(name: str, value: object) -> float:
+    """``value`` if it is a number (not a bool) strictly between 0 and 1, e.g. a confidence
+    level of 0.95; otherwise a ValueError naming it."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+        raise ValueError(f"{name} must be a number strictly between 0 and 1 (e.g. 0.95 for a 95% "
+                         f"interval), got {value!r}.")
+    return float(value)
+
+
+def sample(name: str, values: object, minimum: int = 1) -> np.ndarray:
+    """``values`` (a list, NumPy array or tensor) as a 1-D float64 array of at least
+    ``minimum`` finite numbers; otherwise a ValueError that says what was wrong."""
+    if isinstance(values, torch.Tensor):
+        values = values.detach().cpu().numpy()
+    if isinstance(values, (str, bytes)) or np.ndim(values) == 0:
+        raise ValueError(f"{name} must be a 1-D sequence of numbers (a list, array or tensor), "
+                         f"got {type(values).__name__}.")
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} must hold numbers only; converting it failed: {err}.") from None
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be 1-D (one value per sample), got shape {array.shape}; "
+                         "flatten it, or pass one row at a time.")
+    if len(array) < minimum:
+        raise ValueError(f"{name} needs at least {minimum} values, got {len(array)}.")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} holds NaN or infinite values; drop them before computing "
+                         "statistics.")
+    return array
+
+
+def outcomes(name: str, values: object) -> np.ndarray:
+    """``values`` (bools, or 0/1) as a 1-D bool array, e.g. which test images a model got
+    right; otherwise a ValueError."""
+    array = sample(name, values)
+    if not np.isin(array, (0.0, 1.0)).all():
+        raise ValueError(f"{name} must hold True/False (or 1/0) per sample, e.g. "
+                         "predictions == labels; got other values.")
+    return array.astype(bool)
+
+
+def same_length(names: str, a: Sequence | np.ndarray, b: Sequence | np.ndarray) -> None:
+    """Nothing if ``a`` and ``b`` pair up one to one; otherwise a ValueError naming them."""
+    if len(a) != len(b):
+        raise ValueError(f"{names} are paired (one value each per sample) and must have the "
+                         f"same length, got {len(a)} and {len(b)}.")
 
 
 def one_of(name: str, value: object, choices: Sequence[object]) -> object:
