@@ -40,7 +40,8 @@ def test_show_blocks_draws_one_panel_per_block_and_a_join_for_each_shortcut():
     assert fig.axes[0].get_subplotspec().get_gridspec().ncols == 3
     joins = [[t.get_text() for t in ax.texts if t.get_text() in ("+", "×")] for ax in drawn]
     assert joins == [["+"], [], ["×"], ["+"]]
-    assert "ReLU" in [t.get_text() for t in drawn[0].texts][-2:]  # after the join
+    words = [t.get_text() for t in drawn[0].texts if t.get_text()]
+    assert words[-3:] == ["+", "ReLU", "output"]  # the last ReLU comes after the join
 
 
 @pytest.mark.parametrize("call, fragment", [
