@@ -173,3 +173,12 @@ def float_batch(name: str, x: object) -> torch.Tensor:
             "of one image with x[None] and normalise it (cnnlib.images.normalize)."
         )
     return x
+
+
+def one_of(name: str, value: object, choices: Sequence[object]) -> object:
+    """``value`` if it is one of ``choices`` (a bool never counts as 1 or 0); otherwise a
+    ValueError naming it and listing the choices."""
+    if isinstance(value, bool) or value not in choices:
+        listed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be one of {listed}; got {value!r}.")
+    return value

@@ -263,3 +263,130 @@ def overlay(image: ArrayLike, heatmap: ArrayLike, alpha: float = 0.5, cmap: str 
                                                align_corners=False)[0, 0]
     colours = colormap(heat.clamp(0, 1).numpy())[..., :3].astype(np.float32)
     return (1 - alpha) * image + alpha * colours
+
+
+# --------------------------------------------------------------------------- block diagrams
+
+
+def layer_label(module: torch.nn.Module) -> str | None:
+    """A short name for one layer of a block diagram ("depthwise 3×3, 144", "1×1 conv,
+    24→144", "batch norm", "ReLU6"), or None for layers that only move data (Permute,
+    Identity, Dropout, Flatten)."""
+    from torch import nn
+
+    if isinstance(module, nn.Conv2d):
+        kh, kw = module.kernel_size
+        stride = ", stride 2" if module.stride[0] == 2 else ""
+        if module.groups > 1 and module.groups == module.in_channels:
+            return f"depthwise {kh}×{kw}, {module.in_channels}{stride}"
+        return f"{kh}×{kw} conv, {module.in_channels}→{module.out_channels}{stride}"
+    if isinstance(module, nn.Linear):
+        return f"linear, {module.in_features}→{module.out_features}"
+    if isinstance(module, nn.BatchNorm2d):
+        return "batch norm"
+    if isinstance(module, nn.LayerNorm):
+        return "layer norm"
+    if isinstance(module, (nn.AdaptiveAvgPool2d, nn.AvgPool2d)):
+        return "global avg pool" if isinstance(module, nn.AdaptiveAvgPool2d) else "avg pool"
+    if isinstance(module, (nn.Identity, nn.Dropout, nn.Flatten)) or not any(
+            True for _ in module.parameters()) and type(module).__name__ == "Permute":
+        return None
+    name = type(module).__name__
+    return {"StochasticDepth": "stochastic depth"}.get(name, name)
+
+
+def block_labels(module: torch.nn.Module) -> list[str]:
+    """The :func:`layer_label` of each leaf layer of ``module``, in the order they are
+    registered (the order the blocks of :mod:`cnnlib.models` run them), with "layer scale"
+    before the stochastic depth of a block that has a ``layer_scale`` parameter."""
+    labels = []
+    for _, m in module.named_modules():
+        if any(True for _ in m.children()):
+            continue
+        label = layer_label(m)
+        if label == "stochastic depth" and hasattr(module, "layer_scale"):
+            labels.append("× layer scale")
+        if label is not None:
+            labels.append(label)
+    return labels
+
+
+def _layer_colour(label: str) -> str:
+    if label.startswith("depthwise"):
+        return "#f4a261"  # orange: a filter per channel
+    if label.startswith(("1×1", "linear")):
+        return "#8ecae6"  # blue: channel mixing
+    if "conv" in label:
+        return "#90be6d"  # green: a dense k×k convolution
+    if "norm" in label:
+        return "#d9d9d9"
+    return "#fff3b0"  # activations and the rest
+
+
+def show_block(module: torch.nn.Module, ax: plt.Axes | None = None, title: str | None = None,
+               join: str | None = "+", after: Sequence[str] = ()) -> plt.Axes:
+    """Draw ``module`` as a column of boxes, one per layer (:func:`block_labels`), input at
+    the top, coloured by kind: depthwise convolutions orange, 1×1 convolutions and linear
+    layers blue, dense k×k convolutions green, norms grey, activations yellow.
+
+    ``join`` is how the input meets the branch at the bottom: "+" (a residual shortcut,
+    drawn on the right), "×" (a gate multiplying the input, as squeeze-and-excitation), or
+    None (no shortcut). ``after``: labels of layers applied after the join (a ResNet block's
+    last ReLU, which reuses the module of its first).
+    """
+    if join not in ("+", "×", None):
+        raise ValueError(f"join must be '+', '×' or None, got {join!r}.")
+    labels = block_labels(module)
+    if not labels:
+        raise ValueError(f"{type(module).__name__} has no layers to draw.")
+    rows = ["input", *labels, *([join] if join else []), *after, "output"]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(3.0, 0.5 * len(rows) + 0.6))
+    top = len(rows) - 1
+    for i, label in enumerate(rows):
+        y = top - i
+        if i:
+            ax.annotate("", xy=(0.5, y + 0.3), xytext=(0.5, y + 0.7),
+                        arrowprops={"arrowstyle": "->", "lw": 1})
+        if label in ("input", "output"):
+            ax.text(0.5, y, label, ha="center", va="center", fontsize=9)
+        elif label in ("+", "×") and i == len(labels) + 1:
+            ax.text(0.5, y, label, ha="center", va="center", fontsize=12,
+                    bbox={"boxstyle": "circle,pad=0.2", "fc": "white", "ec": "0.3"})
+            ax.plot([0.62, 0.95, 0.95], [top, top, y], color="0.4", lw=1)
+            ax.annotate("", xy=(0.56, y), xytext=(0.95, y),
+                        arrowprops={"arrowstyle": "->", "lw": 1, "color": "0.4"})
+        else:
+            ax.text(0.5, y, label, ha="center", va="center", fontsize=9,
+                    bbox={"boxstyle": "round,pad=0.3", "fc": _layer_colour(label), "ec": "0.3"})
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-0.6, top + 0.6)
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax
+
+
+def show_blocks(blocks: Sequence[tuple], ncols: int = 3, width: float = 2.7) -> Figure:
+    """:func:`show_block` for each ``(title, module, join)`` or ``(title, module, join,
+    after)``, at most ``ncols`` (<= 3) a row, all drawn to the same vertical scale."""
+    if not blocks or any(len(b) not in (3, 4) for b in blocks):
+        raise ValueError("Pass (title, module, join) or (title, module, join, after) "
+                         "tuples, at least one.")
+    if isinstance(ncols, bool) or not isinstance(ncols, int) or not 1 <= ncols <= 3:
+        raise ValueError(f"ncols must be 1, 2 or 3 (the page is read on phones), got {ncols!r}.")
+    ncols = min(ncols, len(blocks))
+    nrows = -(-len(blocks) // ncols)
+    def n_rows(b: tuple) -> int:
+        return len(block_labels(b[1])) + 2 + (b[2] is not None) + len(b[3] if len(b) == 4 else ())
+
+    tallest = max(n_rows(b) for b in blocks)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, (0.42 * tallest + 0.5) * nrows),
+                             squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, b in zip(axes.flat, blocks, strict=False):
+        show_block(b[1], ax=ax, title=b[0], join=b[2], after=b[3] if len(b) == 4 else ())
+        ax.set_ylim(n_rows(b) - tallest - 0.6, ax.get_ylim()[1])
+    fig.tight_layout()
+    return fig
