@@ -80,42 +80,52 @@ def equivariance_error(
 
 
 def binomial_filter(size: int) -> torch.Tensor:
-    """The (size, size) blur of antialiased-cnns: the outer product of the binomial row
-    (1 2 1 for size 3, 1 3 3 1 for 4, ...) with itself, divided by its sum."""
+    """The (size, size) blur of antialiased-cnns: the outer product of
+    the binomial row (1 2 1 for size 3, 1 3 3 1 for 4, ...) with itself,
+    divided by its sum."""
     check.int_in_range("size", size, 1, 7)
-    row = torch.tensor([math.comb(size - 1, k) for k in range(size)], dtype=torch.float32)
+    row = torch.tensor([math.comb(size - 1, k) for k in range(size)],
+                       dtype=torch.float32)
     outer = row[:, None] * row[None, :]
     return outer / outer.sum()
 
 
 class BlurPool(nn.Module):
-    """Blur, then subsample: Zhang (2019)'s anti-aliased replacement for a stride.
+    """Blur, then subsample: Zhang (2019)'s anti-aliased stride.
 
-    As antialiased-cnns' ``BlurPool`` (github.com/adobe/antialiased-cnns,
-    ``antialiased_cnns/blurpool.py``) defines it: reflect-pad by (size − 1) // 2 on the
-    left/top and ⌈(size − 1) / 2⌉ on the right/bottom, then a depthwise convolution
-    (one copy of :func:`binomial_filter` per channel) with ``stride``. Size 1 is plain
-    subsampling, ``x[..., ::stride, ::stride]``. To anti-alias a layer, Zhang replaces
-    conv(stride 2) → ReLU by conv(stride 1) → ReLU → BlurPool(stride 2), and
-    MaxPool(stride 2) by MaxPool(stride 1) → BlurPool(stride 2).
+    As antialiased-cnns' ``BlurPool`` defines it (github.com/adobe/
+    antialiased-cnns, antialiased_cnns/blurpool.py): reflect-pad by
+    (size - 1) // 2 on the left and top and the rest, size // 2, on the
+    right and bottom; then a depthwise convolution (one copy of
+    :func:`binomial_filter` per channel) with ``stride``. Size 1 is plain
+    subsampling, ``x[..., ::stride, ::stride]``. To anti-alias a layer,
+    Zhang replaces conv(stride 2) -> ReLU by conv(stride 1) -> ReLU ->
+    BlurPool(stride 2), and MaxPool(stride 2) by MaxPool(stride 1) ->
+    BlurPool(stride 2).
     """
 
-    def __init__(self, channels: int, size: int = 4, stride: int = 2) -> None:
+    def __init__(self, channels: int, size: int = 4,
+                 stride: int = 2) -> None:
         super().__init__()
         self.channels = check.int_at_least("channels", channels)
         self.size = check.int_in_range("size", size, 1, 7)
         self.stride = check.int_at_least("stride", stride)
-        self.pad = ((size - 1) // 2, math.ceil((size - 1) / 2)) * 2  # left, right, top, bottom
-        self.register_buffer("filt", binomial_filter(size).repeat(channels, 1, 1, 1))
+        before, after = (size - 1) // 2, size // 2
+        self.pad = (before, after, before, after)  # left right top bottom
+        filt = binomial_filter(size).repeat(channels, 1, 1, 1)
+        self.register_buffer("filt", filt)  # (channels, 1, size, size)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.ndim != 4 or x.shape[1] != self.channels:
-            raise ValueError(f"BlurPool({self.channels}) reads (N, {self.channels}, H, W), got "
-                             f"{tuple(x.shape)}; build it with the channel count of its input.")
+            raise ValueError(
+                f"BlurPool({self.channels}) reads (N, {self.channels}, H, "
+                f"W), got {tuple(x.shape)}; build it with the channel "
+                "count of its input.")
         if self.size == 1:
             return x[..., ::self.stride, ::self.stride]
         padded = F.pad(x, self.pad, mode="reflect")
-        return F.conv2d(padded, self.filt.to(x.dtype), stride=self.stride, groups=self.channels)
+        return F.conv2d(padded, self.filt.to(x.dtype), stride=self.stride,
+                        groups=self.channels)
 
     def extra_repr(self) -> str:
         return f"{self.channels}, size={self.size}, stride={self.stride}"
@@ -143,7 +153,9 @@ def antialias(model: nn.Sequential, size: int = 3) -> nn.Sequential:
     return out
 
 
-def _check_model_inputs(model: nn.Module, x: torch.Tensor, max_shift: int) -> None:
+def check_model_inputs(model: nn.Module, x: torch.Tensor, max_shift: int) -> None:
+    """Nothing if ``model`` is a module, ``x`` a float batch (N, C, H, W) and ``max_shift``
+    a whole number below half the image size; otherwise a ValueError."""
     if not isinstance(model, nn.Module):
         raise ValueError(f"model must be an nn.Module, got {type(model).__name__}.")
     _images(x)
@@ -161,25 +173,28 @@ def offsets(max_shift: int) -> list[tuple[int, int]]:
     return [(dy, dx) for dy in r for dx in r if (dy, dx) != (0, 0)]
 
 
-def _predict(model: nn.Module, x: torch.Tensor, batch_size: int) -> torch.Tensor:
+def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+    """Class probabilities (N, classes) of ``model`` for ``x``, on the CPU, in batches."""
     device = next((p.device for p in model.parameters()), x.device)
     with torch.no_grad():
         return torch.cat([model(x[i:i + batch_size].to(device)).float().softmax(1).cpu()
                           for i in range(0, len(x), batch_size)])
 
 
-def shift_consistency(model: nn.Module, x: torch.Tensor, max_shift: int = 2,
+def shift_consistency(model: nn.Module, x: torch.Tensor,
+                      max_shift: int = 2,
                       batch_size: int = 500) -> torch.Tensor:
-    """Per image, True if ``model``'s prediction for ``x`` stays the same under every
-    circular shift of :func:`offsets` (``max_shift``). The mean is the fraction of images
-    whose prediction no shift of up to ``max_shift`` pixels (per axis) changes.
-    ``model`` is put in eval mode."""
-    _check_model_inputs(model, x, max_shift)
+    """Per image, True if ``model``'s predicted class for ``x`` stays the
+    same under every circular shift of ``offsets(max_shift)`` (up to
+    ``max_shift`` pixels down/up and right/left). Its mean is the fraction
+    of images no such shift changes. ``model`` is put in eval mode."""
+    check_model_inputs(model, x, max_shift)
     model.eval()
-    base = _predict(model, x, batch_size).argmax(1)
+    base = predict(model, x, batch_size).argmax(1)
     same = torch.ones(len(x), dtype=torch.bool)
     for off in offsets(max_shift):
-        same &= _predict(model, shift(x, off), batch_size).argmax(1) == base
+        moved = predict(model, shift(x, off), batch_size).argmax(1)
+        same &= moved == base
     return same
 
 
@@ -188,12 +203,12 @@ def true_class_probability(model: nn.Module, x: torch.Tensor, labels: torch.Tens
     """(2·max_shift + 1, N): the probability ``model`` gives each image's true class when
     the image moves right by −max_shift … max_shift pixels (circularly); row ``max_shift``
     is the unshifted image. ``model`` is put in eval mode."""
-    _check_model_inputs(model, x, max_shift)
+    check_model_inputs(model, x, max_shift)
     if not isinstance(labels, torch.Tensor) or labels.shape != (len(x),):
         raise ValueError(f"labels must be a tensor of one class index per image, shape "
                          f"({len(x)},); got {getattr(labels, 'shape', type(labels).__name__)}.")
     model.eval()
     idx = torch.arange(len(x))
-    rows = [_predict(model, shift(x, (0, d)), batch_size)[idx, labels.cpu()]
+    rows = [predict(model, shift(x, (0, d)), batch_size)[idx, labels.cpu()]
             for d in range(-max_shift, max_shift + 1)]
     return torch.stack(rows)
