@@ -81,16 +81,21 @@ def show_images(
 
 def show_kernel(kernel: ArrayLike, ax: plt.Axes | None = None, title: str | None = None,
                 fmt: str = "{:.2g}") -> plt.Axes:
-    """Draw a 2-D kernel as a diverging heatmap (zero is white) with each weight written in."""
+    """Draw a 2-D kernel as a diverging heatmap (zero is white) with each weight written in.
+
+    Weights are written in black, and in white on the darkest cells (``|w|`` above 60% of the
+    largest ``|w|``), so every number stays readable. ``fmt=""`` draws the colours only.
+    """
     k = to_numpy_image(kernel).astype(float)
     if k.ndim != 2:
         raise ValueError(f"show_kernel draws one 2-D kernel; got shape {k.shape}.")
     ax = ax or plt.subplots(figsize=(0.6 * k.shape[1] + 1, 0.6 * k.shape[0] + 1))[1]
     bound = float(np.abs(k).max()) or 1.0
     ax.imshow(k, cmap="RdBu_r", vmin=-bound, vmax=bound)
-    if k.size <= 81:  # numbers only where they are legible
+    if k.size <= 81 and fmt:  # numbers only where they are legible
         for (r, c), v in np.ndenumerate(k):
-            ax.text(c, r, fmt.format(v), ha="center", va="center", fontsize=9)
+            ax.text(c, r, fmt.format(v), ha="center", va="center", fontsize=9,
+                    color="white" if abs(v) > 0.6 * bound else "black")
     ax.set_xticks([])
     ax.set_yticks([])
     if title:
@@ -112,9 +117,11 @@ def show_kernels(kernels: Sequence[ArrayLike] | ArrayLike, titles: Sequence[str]
     return fig
 
 
-def show_feature_maps(maps: ArrayLike, ncols: int = 8, size: float = 1.5,
+def show_feature_maps(maps: ArrayLike, ncols: int = 3, size: float = 1.5,
                       title: str | None = None, cmap: str = "viridis") -> Figure:
-    """Show the channels of one activation (C, H, W), or of the first image of (1, C, H, W)."""
+    """Show the channels of one activation (C, H, W), or of the first image of (1, C, H, W),
+    ``ncols`` a row (default 3, the most a phone-width page shows legibly); each is titled
+    with its channel index."""
     if isinstance(maps, torch.Tensor):
         maps = maps.detach().cpu().numpy()
     maps = np.asarray(maps)
