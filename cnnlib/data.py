@@ -26,6 +26,7 @@ import os
 import shutil
 import warnings
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -33,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from cnnlib import REPO
+from cnnlib import REPO, check
 
 _DEFAULT_URL = f"https://raw.githubusercontent.com/{REPO}/main/data/"
 _CHECKOUT_DATA = Path(__file__).resolve().parents[1] / "data"
@@ -231,10 +232,12 @@ def subset(s: ImageSet, labels: list[int] | None = None, n: int | None = None, s
     """Keep only the samples whose label is in ``labels`` (relabelled 0, 1, ... in that order),
     then, if ``n`` is given, a random ``n`` of them (seeded). E.g. MNIST 3s vs 7s:
     ``subset(mnist("train"), labels=[3, 7])`` has labels 0 (a 3) and 1 (a 7)."""
+    check.instance("s", s, ImageSet, "an ImageSet (e.g. data.mnist('train'))")
     images, targets, classes = s.images, s.labels, s.classes
     if labels is not None:
-        unknown = [c for c in labels if isinstance(c, bool) or not isinstance(c, int)
-                   or not 0 <= c < len(s.classes)]
+        if isinstance(labels, (str, bytes)) or not isinstance(labels, Sequence):
+            raise TypeError(f"labels must be a list of class indices, got {type(labels).__name__}.")
+        unknown = [c for c in labels if not check.is_int(c) or not 0 <= c < len(s.classes)]
         if not labels or unknown:
             raise ValueError(f"labels must be a non-empty list of class indices in 0..{len(s.classes) - 1}, "
                              f"got {labels}.")
@@ -246,8 +249,8 @@ def subset(s: ImageSet, labels: list[int] | None = None, n: int | None = None, s
         images, targets = images[keep], new_label[targets[keep]]
         classes = tuple(s.classes[c] for c in labels)
     if n is not None:
-        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= len(targets):
-            raise ValueError(f"n must be an int between 1 and {len(targets)} (the samples left), got {n!r}.")
+        check.int_where("n", n, lambda n: 1 <= n <= len(targets),
+                        f"an int between 1 and {len(targets)} (the samples left)")
         idx = torch.randperm(len(targets), generator=torch.Generator().manual_seed(seed))[:n]
         images, targets = images[idx], targets[idx]
     return ImageSet(images=images, labels=targets, classes=classes)
@@ -260,9 +263,10 @@ def split(s: ImageSet, n_valid: int, seed: int = 0) -> tuple[ImageSet, ImageSet]
     Use the validation part for every choice (learning rate, epochs, architecture) and keep
     the test set for one final check, e.g. ``train, valid = split(mnist("train"), 10_000)``.
     """
-    if isinstance(n_valid, bool) or not isinstance(n_valid, int) or not 1 <= n_valid < len(s):
-        raise ValueError(f"n_valid must be an int between 1 and {len(s) - 1} (the set has {len(s)} "
-                         f"samples, and both parts need some), got {n_valid!r}.")
+    check.instance("s", s, ImageSet, "an ImageSet (e.g. data.mnist('train'))")
+    check.int_where("n_valid", n_valid, lambda n: 1 <= n < len(s),
+                    f"an int between 1 and {len(s) - 1} (the set has {len(s)} samples, and both "
+                    "parts need some)")
     order = torch.randperm(len(s), generator=torch.Generator().manual_seed(seed))
     valid, train = order[:n_valid], order[n_valid:]
     return (ImageSet(images=s.images[train], labels=s.labels[train], classes=s.classes),

@@ -19,6 +19,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from cnnlib import check
 from cnnlib.check import int_at_least, int_pair
 from cnnlib.shapes import conv_out
 
@@ -54,7 +55,10 @@ def windows(x: torch.Tensor, kernel_size: tuple[int, int],
     step ``stride`` along one axis; a dilated kernel spans
     ``dilation*(k-1) + 1`` pixels and keeps every ``dilation``-th one.
     """
-    (kh, kw), (sh, sw), (dh, dw) = kernel_size, stride, dilation
+    check.tensor("x", x, "N, C, H, W")
+    kh, kw = check.int_pair("kernel_size", kernel_size)
+    sh, sw = check.int_pair("stride", stride)
+    dh, dw = check.int_pair("dilation", dilation)
     rows = x.unfold(2, dh * (kh - 1) + 1, sh)
     both = rows.unfold(3, dw * (kw - 1) + 1, sw)
     return both[..., ::dh, ::dw]
@@ -80,10 +84,12 @@ def _conv_padding(padding: IntOrPair | str, kernel_size: tuple[int, int], stride
     return (ph, ph, pw, pw)
 
 
-def _conv_args(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
-               stride: IntOrPair, padding: IntOrPair | str, dilation: IntOrPair,
-               groups: int) -> tuple[torch.Tensor, bool, tuple[int, int], tuple[int, int], Pads]:
-    """Check conv2d's arguments (a ValueError that says what to change) and normalise them:
+def conv2d_args(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
+                stride: IntOrPair, padding: IntOrPair | str, dilation: IntOrPair,
+                groups: int) -> tuple[torch.Tensor, bool, tuple[int, int], tuple[int, int], Pads]:
+    """The argument checks of :func:`conv2d`, kept out of it so that it reads as the algorithm.
+
+    Raises a ValueError that says what to change for a bad argument; returns them normalised:
     (x as (N, C, H, W), whether x was unbatched, stride, dilation, padding per side)."""
     x4, unbatched = _batched(x, "conv2d")
     if not isinstance(weight, torch.Tensor) or weight.dim() != 4:
@@ -144,7 +150,7 @@ def conv2d(
         (N, C_out, H_out, W_out), with
         ``H_out = conv_out(H, kH, stride, padding, dilation)``.
     """
-    x, unbatched, stride, dilation, pads = _conv_args(
+    x, unbatched, stride, dilation, pads = conv2d_args(
         x, weight, bias, stride, padding, dilation, groups)
     top, bottom, left, right = pads
     n, g = x.shape[0], groups
