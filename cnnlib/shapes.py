@@ -3,13 +3,16 @@
 - :func:`conv_out`: the output length of a convolution or pooling window along one axis.
 - :func:`conv_params`, :func:`conv_macs`, :func:`layer_counts`: how many weights a layer has
   and how many multiply-adds it does.
+- :func:`sequential_layers`: the layers of a (nested) ``nn.Sequential`` stack in the order
+  they run, each with its path; :mod:`cnnlib.receptive` and the draw-a-digit export walk
+  stacks with it.
 
 Receptive fields live in :mod:`cnnlib.receptive`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -42,6 +45,27 @@ def conv_out(size: int, kernel_size: int, stride: int = 1, padding: int = 0,
             "kernel or dilation, or more padding."
         )
     return (padded - span) // stride + 1
+
+
+def sequential_layers(layers: nn.Module | Iterable) -> list[tuple[tuple[str, ...], object]]:
+    """The layers of a stack in the order they run, each with its path of child names.
+
+    ``layers`` is an ``nn.Sequential`` (nested ones are opened too), a list or tuple of layers,
+    or one module. Any other module, a container included, counts as one layer, and so does
+    anything in a list that is not a module. The path of ``model[1][0]`` is ``("1", "0")``
+    (the names of ``named_children``); one module on its own has the path ``()``.
+    """
+    if isinstance(layers, nn.Sequential):
+        items: list[tuple[str, object]] = list(layers.named_children())
+    elif isinstance(layers, nn.Module):
+        return [((), layers)]
+    else:
+        items = [(str(i), layer) for i, layer in enumerate(layers)]
+    out: list[tuple[tuple[str, ...], object]] = []
+    for name, layer in items:
+        inner = sequential_layers(layer) if isinstance(layer, nn.Module) else [((), layer)]
+        out += [((name, *path), leaf) for path, leaf in inner]
+    return out
 
 
 # --------------------------------------------------------------------------- counting
