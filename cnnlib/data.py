@@ -1,5 +1,12 @@
 """Datasets, sample photos and pretrained weights, offline first.
 
+Everything a chapter reads comes from here, in four sections, top to bottom: locating files
+(:func:`registry`, :func:`fetch`: the search order and the verified download below), the
+datasets (:func:`mnist`, :func:`cifar10_subset`, :func:`imagenette`, each read from its own
+file format into an :class:`ImageSet` or a folder), cutting a dataset (:func:`subset`,
+:func:`split`), and the photos and class names shipped inside installed packages
+(:func:`sample_image`, :func:`imagenet_classes`).
+
 Every data file is listed with its SHA-256 in the registry ``cnnlib/SHA256SUMS`` (the format
 of ``sha256sum``; ``cd data && sha256sum -c ../cnnlib/SHA256SUMS`` checks a checkout). A file
 is looked for, in order, in
@@ -176,12 +183,12 @@ def fetch(name: str, download: bool = True) -> Path:
     return _verify(_download(name), name)
 
 
+# --------------------------------------------------------------------------- datasets
+
+
 def _check_split(split: str, splits: tuple[str, ...] = SPLITS) -> None:
     if split not in splits:
         raise ValueError(f"split must be one of {splits}, got {split!r}.")
-
-
-# --------------------------------------------------------------------------- datasets
 
 
 def _read_idx(file: Path) -> np.ndarray:
@@ -228,6 +235,37 @@ def cifar10_subset(split: str = "train") -> ImageSet:
     )
 
 
+IMAGENETTE_SPLITS = ("train", "val")
+
+
+def imagenette_classes() -> dict[str, tuple[str, int]]:
+    """Map each Imagenette folder name (a WordNet id) to (class name, ImageNet-1k index)."""
+    with open(fetch("imagenette/classes.csv"), newline="") as f:
+        return {row["wnid"]: (row["name"], int(row["imagenet_index"])) for row in csv.DictReader(f)}
+
+
+def imagenette(split: str = "train") -> Path:
+    """Imagenette at 160×160 px: a folder with one sub-folder of JPEGs per class.
+
+    ``train`` has 100 images per class, ``val`` 50. The zip is unpacked once into the cache;
+    the folder works with ``torchvision.datasets.ImageFolder`` and fastai's ``from_folder``.
+    """
+    _check_split(split, IMAGENETTE_SPLITS)
+    per_class = 100 if split == "train" else 50
+    name = f"imagenette/imagenette160_{split}_{per_class}per_class.zip"
+    archive = fetch(name)
+    dest = _cache_dir() / "unpacked" / f"imagenette160-{split}-{registry()[name][:12]}"
+    if not (dest / ".complete").is_file():
+        shutil.rmtree(dest, ignore_errors=True)
+        with zipfile.ZipFile(archive) as zf:
+            zf.extractall(dest)
+        (dest / ".complete").touch()
+    return dest / split
+
+
+# --------------------------------------------------------------------------- cutting a dataset
+
+
 def subset(s: ImageSet, labels: list[int] | None = None, n: int | None = None, seed: int = 0) -> ImageSet:
     """Keep only the samples whose label is in ``labels`` (relabelled 0, 1, ... in that order),
     then, if ``n`` is given, a random ``n`` of them (seeded). E.g. MNIST 3s vs 7s:
@@ -271,34 +309,6 @@ def split(s: ImageSet, n_valid: int, seed: int = 0) -> tuple[ImageSet, ImageSet]
     valid, train = order[:n_valid], order[n_valid:]
     return (ImageSet(images=s.images[train], labels=s.labels[train], classes=s.classes),
             ImageSet(images=s.images[valid], labels=s.labels[valid], classes=s.classes))
-
-
-IMAGENETTE_SPLITS = ("train", "val")
-
-
-def imagenette_classes() -> dict[str, tuple[str, int]]:
-    """Map each Imagenette folder name (a WordNet id) to (class name, ImageNet-1k index)."""
-    with open(fetch("imagenette/classes.csv"), newline="") as f:
-        return {row["wnid"]: (row["name"], int(row["imagenet_index"])) for row in csv.DictReader(f)}
-
-
-def imagenette(split: str = "train") -> Path:
-    """Imagenette at 160×160 px: a folder with one sub-folder of JPEGs per class.
-
-    ``train`` has 100 images per class, ``val`` 50. The zip is unpacked once into the cache;
-    the folder works with ``torchvision.datasets.ImageFolder`` and fastai's ``from_folder``.
-    """
-    _check_split(split, IMAGENETTE_SPLITS)
-    per_class = 100 if split == "train" else 50
-    name = f"imagenette/imagenette160_{split}_{per_class}per_class.zip"
-    archive = fetch(name)
-    dest = _cache_dir() / "unpacked" / f"imagenette160-{split}-{registry()[name][:12]}"
-    if not (dest / ".complete").is_file():
-        shutil.rmtree(dest, ignore_errors=True)
-        with zipfile.ZipFile(archive) as zf:
-            zf.extractall(dest)
-        (dest / ".complete").touch()
-    return dest / split
 
 
 # --------------------------------------------------------------------------- photos and weights

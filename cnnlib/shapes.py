@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from cnnlib import config
+from cnnlib import check, config
 from cnnlib.check import int_at_least, int_pair
 from cnnlib.hooks import Hooks
 
@@ -127,9 +127,10 @@ def layer_counts(model: nn.Module, input_shape: Sequence[int]) -> list[LayerCoun
     do almost all the work; pooling and activations count 0. The model is run in eval mode
     and left in the mode it was in.
     """
-    if len(input_shape) != 3 or any(isinstance(s, bool) or not isinstance(s, int) or s < 1
-                                     for s in input_shape):
-        raise ValueError(f"input_shape must be (C, H, W) of positive ints, got {tuple(input_shape)}.")
+    check.instance("model", model, nn.Module, "an nn.Module")
+    if (not isinstance(input_shape, Sequence) or isinstance(input_shape, str) or len(input_shape) != 3
+            or not all(check.is_int(s) and s >= 1 for s in input_shape)):
+        raise ValueError(f"input_shape must be (C, H, W) of positive ints, got {input_shape!r}.")
     leaves = [(n, m) for n, m in model.named_modules() if not any(True for _ in m.children())]
     names = {id(m): n for n, m in leaves}
     rows: list[LayerCount] = []

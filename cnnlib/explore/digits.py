@@ -28,6 +28,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from cnnlib import check
 from cnnlib.check import flag, int_pair
 from cnnlib.shapes import conv_out, sequential_layers
 
@@ -479,10 +480,8 @@ def draw_digit(model: nn.Module, classes: list[str] | None = None, mean: float =
         classes = [str(c) for c in range(10)]
     if len(classes) != n_out or not all(isinstance(c, str) for c in classes):
         raise ValueError(f"classes must be {n_out} strings, one per output of the model, got {classes!r}.")
-    for name, value in (("mean", mean), ("std", std)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise ValueError(f"{name} must be a number, got {value!r}.")
-    if std <= 0:
+    check.number("mean", mean, "a number")
+    if check.number("std", std, "a number") <= 0:
         raise ValueError(f"std must be positive, got {std!r}.")
     flag("samples", samples, " (True: offer real MNIST test digits as buttons)")
 

@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from cnnlib import check
 from cnnlib.check import flag, int_at_least
 
 
@@ -302,12 +303,9 @@ def cifar_resnet(depth: int, residual: bool = True,
     853,018. ``residual=False`` gives the plain twin: the same layers and
     parameters, no shortcuts.
     """
-    if (isinstance(depth, bool) or not isinstance(depth, int)
-            or depth < 8 or (depth - 2) % 6):
-        raise ValueError(
-            f"depth must be 6n + 2 for a whole number n >= 1: 8, 14, 20, "
-            f"... (the paper trains 20, 32, 44, 56 and 110), got "
-            f"{depth!r}.")
+    check.int_where("depth", depth, lambda d: d >= 8 and (d - 2) % 6 == 0,
+                    "6n + 2 for a whole number n >= 1: 8, 14, 20, ... (the "
+                    "paper trains 20, 32, 44, 56 and 110)")
     flag("residual", residual, " (True: ResNet, False: the plain network)")
     int_at_least("num_classes", num_classes)
     return CifarResNet((depth - 2) // 6, residual, num_classes)
