@@ -93,6 +93,13 @@ def instance(name: str, value: object, kind: type | tuple[type, ...], what: str)
         raise TypeError(f"{name} must be {what}, got {type(value).__name__}.")
 
 
+def sequence(name: str, value: object, what: str) -> None:
+    """Nothing if ``value`` is a list or a tuple; otherwise a TypeError that says ``name`` must
+    be ``what`` (e.g. "a list of images") and what it got."""
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"{name} must be {what}, got {type(value).__name__}.")
+
+
 def tensor(name: str, value: object, dims: str) -> None:
     """Nothing if ``value`` is a torch.Tensor with one dimension per name in ``dims`` (e.g.
     "N, C, H, W"); otherwise a ValueError naming it, the shape it needs and what it got."""

@@ -166,8 +166,10 @@ def fetch(name: str, download: bool = True) -> Path:
     Looks in ``CNNLIB_DATA``, the checkout's ``data/`` and the cache; downloads into the cache
     when no copy exists and ``download`` is true.
     """
+    check.instance("name", name, str, "the path of a data file under data/, e.g. 'imagenette/classes.csv'")
     if name not in registry():
-        raise ValueError(f"Unknown data file {name!r}; known files: {', '.join(sorted(registry()))}.")
+        raise ValueError(f"Unknown data file {name!r}; known files: {', '.join(sorted(registry()))}. "
+                         "Pass one of them as name.")
     for folder in _search_dirs():
         if (folder / name).is_file():
             return _verify(folder / name, name)
@@ -321,6 +323,7 @@ def sample_image(name: str) -> np.ndarray:
     ``coins``, ``rocket``) or matplotlib (``grace_hopper``); both ship inside the installed
     packages, so no download is needed.
     """
+    check.instance("name", name, str, "the name of a photo, e.g. 'camera'")
     if name in SKIMAGE_PHOTOS:
         # skimage.data loads lazily and imports tqdm.auto on first use, which warns in
         # a notebook without ipywidgets
@@ -336,7 +339,7 @@ def sample_image(name: str) -> np.ndarray:
         with cbook.get_sample_data(MATPLOTLIB_PHOTOS[name]) as f, Image.open(f) as im:
             return np.array(im.convert("RGB"))  # a writable copy, like skimage's arrays
     known = ", ".join(SKIMAGE_PHOTOS + tuple(MATPLOTLIB_PHOTOS))
-    raise ValueError(f"Unknown sample image {name!r}; choose one of: {known}.")
+    raise ValueError(f"Unknown sample image {name!r}; choose one of: {known} (as name).")
 
 
 def imagenet_classes() -> list[str]:

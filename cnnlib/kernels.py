@@ -104,6 +104,7 @@ KERNELS: dict[str, Callable[..., torch.Tensor]] = {
 
 def get(name: str, **params) -> torch.Tensor:
     """The kernel called ``name``, e.g. ``get("gaussian", size=7, sigma=2.0)``."""
+    check.instance("name", name, str, "the name of a kernel, e.g. 'sobel_x'")
     if name not in KERNELS:
-        raise ValueError(f"Unknown kernel {name!r}; choose one of: {', '.join(KERNELS)}.")
+        raise ValueError(f"Unknown kernel {name!r}; choose one of: {', '.join(KERNELS)} (as name).")
     return KERNELS[name](**params)

@@ -67,6 +67,9 @@ def windows(x: torch.Tensor, kernel_size: tuple[int, int],
 def _conv_padding(padding: IntOrPair | str, kernel_size: tuple[int, int], stride: tuple[int, int],
                   dilation: tuple[int, int]) -> Pads:
     """Padding on each side (top, bottom, left, right) for an int, a pair, 'valid' or 'same'."""
+    if not isinstance(padding, str):
+        ph, pw = int_pair("padding", padding, 0)
+        return (ph, ph, pw, pw)
     if padding == "valid":
         return (0, 0, 0, 0)
     if padding == "same":
@@ -78,10 +81,7 @@ def _conv_padding(padding: IntOrPair | str, kernel_size: tuple[int, int], stride
         # As torch: the total padding is dilation*(k-1); an odd total puts the extra pixel last.
         (th, tw) = (d * (k - 1) for d, k in zip(dilation, kernel_size, strict=True))
         return (th // 2, th - th // 2, tw // 2, tw - tw // 2)
-    if isinstance(padding, str):
-        raise ValueError(f"padding must be 'valid', 'same', an int or a pair of ints, got {padding!r}.")
-    ph, pw = int_pair("padding", padding, 0)
-    return (ph, ph, pw, pw)
+    raise ValueError(f"padding must be 'valid', 'same', an int or a pair of ints, got {padding!r}.")
 
 
 def conv2d_args(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
@@ -112,6 +112,8 @@ def conv2d_args(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
             f"expects {in_per_group * groups} (weight.shape[1] * groups); give weight the shape "
             f"({out_channels}, {in_channels // groups}, {kh}, {kw}) or x {in_per_group * groups} channels."
         )
+    if bias is not None:
+        check.instance("bias", bias, torch.Tensor, f"None or a tensor of shape ({out_channels},)")
     if bias is not None and tuple(bias.shape) != (out_channels,):
         raise ValueError(
             f"bias must have shape ({out_channels},), one value per output channel; got {tuple(bias.shape)}."
@@ -198,6 +200,7 @@ def pool_windows(
     was one unbatched (C, H, W) image; ``op`` names the caller in errors.
     """
     x4, unbatched = _batched(x, op)
+    check.instance("fill", fill, (int, float), "a number (the padding value)")
     kernel, steps, (ph, pw) = _pool_args(kernel_size, stride, padding)
     _check_fits(x4, kernel, steps, (ph, pw), (1, 1))
     padded = F.pad(x4, (pw, pw, ph, ph), value=fill)

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnlib import config
+from cnnlib import check, config
 from cnnlib.check import int_at_least, int_pair
 from cnnlib.shapes import conv_out, sequential_layers
 
@@ -261,6 +261,7 @@ def measured_receptive_field(
     (GroupNorm, LayerNorm, batch norm in training mode) or attention make every output depend
     on every input, and the measurement then reports the whole image.
     """
+    check.instance("model", model, nn.Module, "an nn.Module")
     h, w = int_pair("input_size", input_size)
     if in_channels is None:
         first = next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -55,6 +56,10 @@ def sequential_layers(layers: nn.Module | Iterable) -> list[tuple[tuple[str, ...
     anything in a list that is not a module. The path of ``model[1][0]`` is ``("1", "0")``
     (the names of ``named_children``); one module on its own has the path ``()``.
     """
+    not_layers = (str, bytes, torch.Tensor, np.ndarray)
+    if isinstance(layers, not_layers) or not isinstance(layers, (nn.Module, Iterable)):
+        raise TypeError(f"layers must be an nn.Sequential, a list of layers or one module, "
+                        f"got {type(layers).__name__}.")
     if isinstance(layers, nn.Sequential):
         items: list[tuple[str, object]] = list(layers.named_children())
     elif isinstance(layers, nn.Module):

@@ -183,9 +183,10 @@ def normalize(image28: np.ndarray, mean: float = MNIST_MEAN,
     """A 28×28 image in [0, 1] as the network reads it: a float32 tensor
     (1, 1, 28, 28) of ``(image - mean) / std``, computed in float64 and
     rounded once, as the page does."""
+    check.instance("image28", image28, (np.ndarray, torch.Tensor, list), "a 28x28 NumPy array or tensor")
     image28 = np.asarray(image28, dtype=np.float64)
     if image28.shape != (FRAME, FRAME):
-        raise ValueError(f"normalize expects a 28x28 image, got shape "
+        raise ValueError(f"normalize expects image28 as a 28x28 image, got shape "
                          f"{image28.shape}; use mnist_style first.")
     x = ((image28 - mean) / std).astype(np.float32)
     return torch.from_numpy(x).reshape(1, 1, FRAME, FRAME)
@@ -329,7 +330,7 @@ def export_layers(model: nn.Module,
     """
     if not isinstance(model, nn.Sequential):
         raise ValueError(
-            f"draw_digit needs the network as an nn.Sequential, got {type(model).__name__}; it "
+            f"draw_digit needs the network as an nn.Sequential, got {type(model).__name__} as model; it "
             f"supports {SUPPORTED}."
         )
     layers: list[dict[str, Any]] = []
@@ -384,6 +385,9 @@ def run_layers(layers: list[dict[str, Any]], x: torch.Tensor,
     What the page computes, as a reference: the folded network equals the model in eval mode.
     With ``maps=True`` also return the (name, output) of each layer the page shows.
     """
+    if not isinstance(layers, list) or not all(isinstance(e, dict) and "kind" in e for e in layers):
+        raise TypeError(f"layers must be the list export_layers returns, got {type(layers).__name__}.")
+    check.tensor("x", x, "N, C, H, W")
     shown = []
     for layer in layers:
         kind = layer["kind"]

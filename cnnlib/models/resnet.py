@@ -30,12 +30,16 @@ from cnnlib.check import flag, int_at_least
 
 def conv3x3(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
     """3×3 convolution, padding 1, no bias (batch norm follows it)."""
+    int_at_least("in_planes", in_planes)
+    int_at_least("out_planes", out_planes)
     return nn.Conv2d(in_planes, out_planes, kernel_size=3, stride=stride,
                      padding=1, bias=False)
 
 
 def conv1x1(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
     """1×1 convolution, no bias: mixes the channels of each pixel."""
+    int_at_least("in_planes", in_planes)
+    int_at_least("out_planes", out_planes)
     return nn.Conv2d(in_planes, out_planes, kernel_size=1, stride=stride,
                      bias=False)
 
@@ -127,6 +131,7 @@ class Bottleneck(nn.Module):
 def init_weights(model: nn.Module) -> None:
     """He initialisation for every convolution (as torchvision does), and
     batch norm that starts as the identity (scale 1, shift 0)."""
+    check.instance("model", model, nn.Module, "an nn.Module")
     for m in model.modules():
         if isinstance(m, nn.Conv2d):
             nn.init.kaiming_normal_(m.weight, mode="fan_out",
