@@ -200,7 +200,7 @@ def pool_windows(
     was one unbatched (C, H, W) image; ``op`` names the caller in errors.
     """
     x4, unbatched = _batched(x, op)
-    check.instance("fill", fill, (int, float), "a number (the padding value)")
+    check.instance("fill", fill, (int, float), "a number to pad with")
     kernel, steps, (ph, pw) = _pool_args(kernel_size, stride, padding)
     _check_fits(x4, kernel, steps, (ph, pw), (1, 1))
     padded = F.pad(x4, (pw, pw, ph, ph), value=fill)
