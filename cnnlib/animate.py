@@ -15,6 +15,7 @@ import numpy as np
 from matplotlib.animation import FuncAnimation
 from matplotlib.patches import Rectangle
 
+from cnnlib import check
 from cnnlib.shapes import conv_out
 
 # Cell colours (RGB in [0, 1]) of the two grids.
@@ -35,6 +36,7 @@ def conv_windows(in_size: int, kernel_size: int, stride: int = 1, padding: int =
     ``kernel_size ** 2`` cells each; the kernel tap (a, b) of output (i, j) reads cell
     ``(i*stride + a*dilation, j*stride + b*dilation)``.
     """
+    check.int_at_least("in_size", in_size)
     out = conv_out(in_size, kernel_size, stride, padding, dilation)  # validates the arguments
     taps = [(a * dilation, b * dilation) for a in range(kernel_size) for b in range(kernel_size)]
     return [[(i * stride + da, j * stride + db) for da, db in taps]
@@ -52,6 +54,7 @@ def _grid_axes(ax: plt.Axes, n: int, title: str) -> None:
 def describe(in_size: int, kernel_size: int, stride: int = 1, padding: int = 0,
              dilation: int = 1) -> str:
     """A text description of :func:`conv_animation`'s animation, for its alt text."""
+    check.int_at_least("in_size", in_size)
     out = conv_out(in_size, kernel_size, stride, padding, dilation)  # validates the arguments
     span = dilation * (kernel_size - 1) + 1
     holes = f" with dilation {dilation} (spanning {span}×{span} cells)" if dilation > 1 else ""
@@ -82,7 +85,7 @@ def conv_animation(in_size: int, kernel_size: int, stride: int = 1, padding: int
     if len(windows) > max_frames:
         raise ValueError(
             f"This convolution has {len(windows)} output positions, one frame each, more than "
-            f"max_frames={max_frames}; use a smaller input or a larger stride, or raise max_frames."
+            f"max_frames={max_frames}; use a smaller in_size or a larger stride, or raise max_frames."
         )
     if interval <= 0 or dpi <= 0 or size <= 0:
         raise ValueError(f"interval, dpi and size must be positive, got {interval}, {dpi}, {size}.")
@@ -181,6 +184,7 @@ def to_html(anim: FuncAnimation, description: str | None = None, **kwargs) -> st
     Show it with ``IPython.display.HTML(to_html(anim))``; the page plays with no kernel and no
     network.
     """
+    check.instance("anim", anim, FuncAnimation, "a matplotlib FuncAnimation (e.g. from conv_animation)")
     description = description if description is not None else getattr(anim, "description", None)
     if not isinstance(description, str) or not description.strip():
         raise ValueError("to_html needs a description of the animation (its alt text, for "

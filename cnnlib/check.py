@@ -9,7 +9,8 @@ every check here refuses them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence, Sized
 
 import numpy as np
 import torch
@@ -53,6 +54,69 @@ def probability(name: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
         raise ValueError(f"{name} must be a probability in [0, 1), got {value!r}.")
     return value
+
+
+def is_int(value: object) -> bool:
+    """True for an int that is not a bool: the test every int check here makes."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def int_where(name: str, value: object, ok: Callable[[int], bool], must: str) -> int:
+    """``value`` if it is an int (not a bool) for which ``ok(value)`` holds; otherwise the
+    ValueError "``name`` must be ``must``, got ``value``", e.g. ``must="an odd int >= 1"``."""
+    if not is_int(value) or not ok(value):
+        raise ValueError(f"{name} must be {must}, got {value!r}.")
+    return value
+
+
+def number(name: str, value: object, must: str = "a finite number") -> float:
+    """``value`` if it is a finite real number (an int or float, not a bool); otherwise a
+    ValueError "``name`` must be ``must``"."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{name} must be {must}, got {value!r}.")
+    return value
+
+
+def positive(name: str, value: object, unit: str = "") -> float:
+    """``value`` if it is a finite number > 0 (not a bool); otherwise a ValueError naming it,
+    with ``unit`` after "a positive number" (e.g. " of pixels")."""
+    must = f"a positive number{unit}"
+    if number(name, value, must) <= 0:
+        raise ValueError(f"{name} must be {must}, got {value!r}.")
+    return value
+
+
+def instance(name: str, value: object, kind: type | tuple[type, ...], what: str) -> None:
+    """Nothing if ``value`` is an instance of ``kind``; otherwise a TypeError that says
+    ``name`` must be ``what`` (e.g. "an nn.Module") and what it got."""
+    if not isinstance(value, kind):
+        raise TypeError(f"{name} must be {what}, got {type(value).__name__}.")
+
+
+def sequence(name: str, value: object, what: str) -> None:
+    """Nothing if ``value`` is a list or a tuple; otherwise a TypeError that says ``name`` must
+    be ``what`` (e.g. "a list of images") and what it got."""
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"{name} must be {what}, got {type(value).__name__}.")
+
+
+def tensor(name: str, value: object, dims: str) -> None:
+    """Nothing if ``value`` is a torch.Tensor with one dimension per name in ``dims`` (e.g.
+    "N, C, H, W"); otherwise a ValueError naming it, the shape it needs and what it got."""
+    if not isinstance(value, torch.Tensor) or value.ndim != len(dims.split(",")):
+        got = f"shape {tuple(value.shape)}" if isinstance(value, torch.Tensor) else type(value).__name__
+        raise ValueError(f"{name} must be a tensor of shape ({dims}), got {got}.")
+
+
+def loader(name: str, value: object) -> None:
+    """Nothing if ``value`` is a DataLoader or another iterable of (x, y) batches that is not
+    empty; otherwise a ValueError naming it."""
+    if isinstance(value, (str, bytes, torch.Tensor, np.ndarray)) or not hasattr(value, "__iter__"):
+        raise ValueError(f"{name} must be a DataLoader (or another iterable of (x, y) batches), "
+                         f"got {type(value).__name__}.")
+    if isinstance(value, Sized) and len(value) == 0:
+        raise ValueError(f"{name} is empty: it yields no batches. Check the dataset and batch size "
+                         "(drop_last=True with fewer samples than one batch gives no batches).")
 
 
 def image_batch(x: object, shape: tuple[int, int, int], model: str, hint: str | None = None) -> None:

@@ -14,6 +14,7 @@ from typing import TypeVar
 import numpy as np
 import torch
 
+from cnnlib import check
 from cnnlib.check import int_at_least
 
 MODES = ("quick", "full")
@@ -49,6 +50,7 @@ def device() -> torch.device:
 
 def device_of(model: torch.nn.Module) -> torch.device:
     """Where ``model``'s parameters live (the CPU for a model with none), so inputs can follow."""
+    check.instance("model", model, torch.nn.Module, "an nn.Module")
     param = next(model.parameters(), None)
     return param.device if param is not None else torch.device("cpu")
 

@@ -1,5 +1,12 @@
 """Datasets, sample photos and pretrained weights, offline first.
 
+Everything a chapter reads comes from here, in four sections, top to bottom: locating files
+(:func:`registry`, :func:`fetch`: the search order and the verified download below), the
+datasets (:func:`mnist`, :func:`cifar10_subset`, :func:`imagenette`, each read from its own
+file format into an :class:`ImageSet` or a folder), cutting a dataset (:func:`subset`,
+:func:`split`), and the photos and class names shipped inside installed packages
+(:func:`sample_image`, :func:`imagenet_classes`).
+
 Every data file is listed with its SHA-256 in the registry ``cnnlib/SHA256SUMS`` (the format
 of ``sha256sum``; ``cd data && sha256sum -c ../cnnlib/SHA256SUMS`` checks a checkout). A file
 is looked for, in order, in
@@ -26,6 +33,7 @@ import os
 import shutil
 import warnings
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -33,7 +41,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from cnnlib import REPO
+from cnnlib import REPO, check
 
 _DEFAULT_URL = f"https://raw.githubusercontent.com/{REPO}/main/data/"
 _CHECKOUT_DATA = Path(__file__).resolve().parents[1] / "data"
@@ -158,8 +166,10 @@ def fetch(name: str, download: bool = True) -> Path:
     Looks in ``CNNLIB_DATA``, the checkout's ``data/`` and the cache; downloads into the cache
     when no copy exists and ``download`` is true.
     """
+    check.instance("name", name, str, "the path of a data file under data/, e.g. 'imagenette/classes.csv'")
     if name not in registry():
-        raise ValueError(f"Unknown data file {name!r}; known files: {', '.join(sorted(registry()))}.")
+        raise ValueError(f"Unknown data file {name!r}; known files: {', '.join(sorted(registry()))}. "
+                         "Pass one of them as name.")
     for folder in _search_dirs():
         if (folder / name).is_file():
             return _verify(folder / name, name)
@@ -175,12 +185,12 @@ def fetch(name: str, download: bool = True) -> Path:
     return _verify(_download(name), name)
 
 
+# --------------------------------------------------------------------------- datasets
+
+
 def _check_split(split: str, splits: tuple[str, ...] = SPLITS) -> None:
     if split not in splits:
         raise ValueError(f"split must be one of {splits}, got {split!r}.")
-
-
-# --------------------------------------------------------------------------- datasets
 
 
 def _read_idx(file: Path) -> np.ndarray:
@@ -227,48 +237,6 @@ def cifar10_subset(split: str = "train") -> ImageSet:
     )
 
 
-def subset(s: ImageSet, labels: list[int] | None = None, n: int | None = None, seed: int = 0) -> ImageSet:
-    """Keep only the samples whose label is in ``labels`` (relabelled 0, 1, ... in that order),
-    then, if ``n`` is given, a random ``n`` of them (seeded). E.g. MNIST 3s vs 7s:
-    ``subset(mnist("train"), labels=[3, 7])`` has labels 0 (a 3) and 1 (a 7)."""
-    images, targets, classes = s.images, s.labels, s.classes
-    if labels is not None:
-        unknown = [c for c in labels if isinstance(c, bool) or not isinstance(c, int)
-                   or not 0 <= c < len(s.classes)]
-        if not labels or unknown:
-            raise ValueError(f"labels must be a non-empty list of class indices in 0..{len(s.classes) - 1}, "
-                             f"got {labels}.")
-        if len(set(labels)) != len(labels):
-            raise ValueError(f"labels must not repeat a class, got {labels}.")
-        keep = torch.isin(targets, torch.tensor(labels))
-        new_label = torch.full((len(s.classes),), -1, dtype=torch.int64)
-        new_label[torch.tensor(labels)] = torch.arange(len(labels))  # old label -> position in labels
-        images, targets = images[keep], new_label[targets[keep]]
-        classes = tuple(s.classes[c] for c in labels)
-    if n is not None:
-        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= len(targets):
-            raise ValueError(f"n must be an int between 1 and {len(targets)} (the samples left), got {n!r}.")
-        idx = torch.randperm(len(targets), generator=torch.Generator().manual_seed(seed))[:n]
-        images, targets = images[idx], targets[idx]
-    return ImageSet(images=images, labels=targets, classes=classes)
-
-
-def split(s: ImageSet, n_valid: int, seed: int = 0) -> tuple[ImageSet, ImageSet]:
-    """Split ``s`` at random (seeded) into a training part and a held-out validation part
-    of ``n_valid`` samples; every sample lands in exactly one part.
-
-    Use the validation part for every choice (learning rate, epochs, architecture) and keep
-    the test set for one final check, e.g. ``train, valid = split(mnist("train"), 10_000)``.
-    """
-    if isinstance(n_valid, bool) or not isinstance(n_valid, int) or not 1 <= n_valid < len(s):
-        raise ValueError(f"n_valid must be an int between 1 and {len(s) - 1} (the set has {len(s)} "
-                         f"samples, and both parts need some), got {n_valid!r}.")
-    order = torch.randperm(len(s), generator=torch.Generator().manual_seed(seed))
-    valid, train = order[:n_valid], order[n_valid:]
-    return (ImageSet(images=s.images[train], labels=s.labels[train], classes=s.classes),
-            ImageSet(images=s.images[valid], labels=s.labels[valid], classes=s.classes))
-
-
 IMAGENETTE_SPLITS = ("train", "val")
 
 
@@ -297,6 +265,54 @@ def imagenette(split: str = "train") -> Path:
     return dest / split
 
 
+# --------------------------------------------------------------------------- cutting a dataset
+
+
+def subset(s: ImageSet, labels: list[int] | None = None, n: int | None = None, seed: int = 0) -> ImageSet:
+    """Keep only the samples whose label is in ``labels`` (relabelled 0, 1, ... in that order),
+    then, if ``n`` is given, a random ``n`` of them (seeded). E.g. MNIST 3s vs 7s:
+    ``subset(mnist("train"), labels=[3, 7])`` has labels 0 (a 3) and 1 (a 7)."""
+    check.instance("s", s, ImageSet, "an ImageSet (e.g. data.mnist('train'))")
+    images, targets, classes = s.images, s.labels, s.classes
+    if labels is not None:
+        if isinstance(labels, (str, bytes)) or not isinstance(labels, Sequence):
+            raise TypeError(f"labels must be a list of class indices, got {type(labels).__name__}.")
+        unknown = [c for c in labels if not check.is_int(c) or not 0 <= c < len(s.classes)]
+        if not labels or unknown:
+            raise ValueError(f"labels must be a non-empty list of class indices in 0..{len(s.classes) - 1}, "
+                             f"got {labels}.")
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"labels must not repeat a class, got {labels}.")
+        keep = torch.isin(targets, torch.tensor(labels))
+        new_label = torch.full((len(s.classes),), -1, dtype=torch.int64)
+        new_label[torch.tensor(labels)] = torch.arange(len(labels))  # old label -> position in labels
+        images, targets = images[keep], new_label[targets[keep]]
+        classes = tuple(s.classes[c] for c in labels)
+    if n is not None:
+        check.int_where("n", n, lambda n: 1 <= n <= len(targets),
+                        f"an int between 1 and {len(targets)} (the samples left)")
+        idx = torch.randperm(len(targets), generator=torch.Generator().manual_seed(seed))[:n]
+        images, targets = images[idx], targets[idx]
+    return ImageSet(images=images, labels=targets, classes=classes)
+
+
+def split(s: ImageSet, n_valid: int, seed: int = 0) -> tuple[ImageSet, ImageSet]:
+    """Split ``s`` at random (seeded) into a training part and a held-out validation part
+    of ``n_valid`` samples; every sample lands in exactly one part.
+
+    Use the validation part for every choice (learning rate, epochs, architecture) and keep
+    the test set for one final check, e.g. ``train, valid = split(mnist("train"), 10_000)``.
+    """
+    check.instance("s", s, ImageSet, "an ImageSet (e.g. data.mnist('train'))")
+    check.int_where("n_valid", n_valid, lambda n: 1 <= n < len(s),
+                    f"an int between 1 and {len(s) - 1} (the set has {len(s)} samples, and both "
+                    "parts need some)")
+    order = torch.randperm(len(s), generator=torch.Generator().manual_seed(seed))
+    valid, train = order[:n_valid], order[n_valid:]
+    return (ImageSet(images=s.images[train], labels=s.labels[train], classes=s.classes),
+            ImageSet(images=s.images[valid], labels=s.labels[valid], classes=s.classes))
+
+
 # --------------------------------------------------------------------------- photos and weights
 
 
@@ -307,6 +323,7 @@ def sample_image(name: str) -> np.ndarray:
     ``coins``, ``rocket``) or matplotlib (``grace_hopper``); both ship inside the installed
     packages, so no download is needed.
     """
+    check.instance("name", name, str, "the name of a photo, e.g. 'camera'")
     if name in SKIMAGE_PHOTOS:
         # skimage.data loads lazily and imports tqdm.auto on first use, which warns in
         # a notebook without ipywidgets
@@ -322,7 +339,7 @@ def sample_image(name: str) -> np.ndarray:
         with cbook.get_sample_data(MATPLOTLIB_PHOTOS[name]) as f, Image.open(f) as im:
             return np.array(im.convert("RGB"))  # a writable copy, like skimage's arrays
     known = ", ".join(SKIMAGE_PHOTOS + tuple(MATPLOTLIB_PHOTOS))
-    raise ValueError(f"Unknown sample image {name!r}; choose one of: {known}.")
+    raise ValueError(f"Unknown sample image {name!r}; choose one of: {known} (as name).")
 
 
 def imagenet_classes() -> list[str]:

@@ -20,17 +20,19 @@ IMAGENET_STD: tuple[float, float, float] = (0.229, 0.224, 0.225)
 """Per-channel (R, G, B) standard deviation of the ImageNet training images, for floats in [0, 1]."""
 
 
-def check_images(x: torch.Tensor, name: str, floating: bool = True) -> None:
+def check_images(x: torch.Tensor, name: str, floating: bool = True, arg: str = "x") -> None:
     """Nothing if ``x`` is an image (C, H, W) or batch (N, C, H, W) tensor (float unless
-    ``floating=False``); otherwise a ValueError that says how to convert it."""
+    ``floating=False``); otherwise a ValueError, naming argument ``arg`` of ``name``, that says
+    how to convert it."""
     if not isinstance(x, torch.Tensor):
         raise ValueError(
-            f"{name} expects a torch.Tensor of shape (C, H, W) or (N, C, H, W), got {type(x).__name__}; "
+            f"{name} expects {arg} as a torch.Tensor of shape (C, H, W) or (N, C, H, W), got "
+            f"{type(x).__name__}; "
             "convert a NumPy HWC image with torchvision.transforms.functional.to_tensor(image)."
         )
     if x.ndim not in (3, 4):
         raise ValueError(
-            f"{name} expects (C, H, W) or (N, C, H, W), got shape {tuple(x.shape)}; "
+            f"{name} expects {arg} of shape (C, H, W) or (N, C, H, W), got shape {tuple(x.shape)}; "
             "for an (H, W) grayscale image use x[None] to add the channel dimension."
         )
     if floating and not x.is_floating_point():
@@ -92,7 +94,7 @@ def channel_stats(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     [0, 1], so the result can be passed straight to :func:`normalize`. Returns two float32
     tensors of shape (C,).
     """
-    check_images(images, "channel_stats", floating=False)
+    check_images(images, "channel_stats", floating=False, arg="images")
     if images.dtype == torch.uint8:
         scale = 1 / 255
     elif images.is_floating_point():

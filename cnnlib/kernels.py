@@ -16,11 +16,12 @@ from collections.abc import Callable
 
 import torch
 
+from cnnlib import check
+
 
 def _odd_size(size: int) -> int:
-    if isinstance(size, bool) or not isinstance(size, int) or size < 1 or size % 2 == 0:
-        raise ValueError(f"size must be an odd int >= 1 so the kernel has a centre pixel, got {size!r}.")
-    return size
+    return check.int_where("size", size, lambda s: s >= 1 and s % 2 == 1,
+                           "an odd int >= 1 so the kernel has a centre pixel")
 
 
 def _tensor(rows: list[list[float]]) -> torch.Tensor:
@@ -46,8 +47,7 @@ def gaussian(size: int = 5, sigma: float = 1.0) -> torch.Tensor:
     so it is separable; the same as ``cv2.getGaussianKernel(size, sigma)`` times its transpose.
     """
     _odd_size(size)
-    if not isinstance(sigma, (int, float)) or isinstance(sigma, bool) or sigma <= 0:
-        raise ValueError(f"sigma must be a positive number of pixels, got {sigma!r}.")
+    check.positive("sigma", sigma, " of pixels")
     x = torch.arange(size, dtype=torch.float64) - size // 2
     g = torch.exp(-(x**2) / (2 * sigma**2))
     g = g / g.sum()
@@ -104,6 +104,7 @@ KERNELS: dict[str, Callable[..., torch.Tensor]] = {
 
 def get(name: str, **params) -> torch.Tensor:
     """The kernel called ``name``, e.g. ``get("gaussian", size=7, sigma=2.0)``."""
+    check.instance("name", name, str, "the name of a kernel, e.g. 'sobel_x'")
     if name not in KERNELS:
-        raise ValueError(f"Unknown kernel {name!r}; choose one of: {', '.join(KERNELS)}.")
+        raise ValueError(f"Unknown kernel {name!r}; choose one of: {', '.join(KERNELS)} (as name).")
     return KERNELS[name](**params)

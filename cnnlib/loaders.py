@@ -16,8 +16,9 @@ import torch
 from torch import nn
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler, TensorDataset
 
+from cnnlib import check
 from cnnlib import images as img
-from cnnlib.check import int_at_least
+from cnnlib.check import flag, int_at_least
 from cnnlib.data import ImageSet
 
 
@@ -38,7 +39,10 @@ def tensor_loaders(
     loader shuffles (seeded by ``seed``); each batch is one indexing operation, not
     ``batch_size`` separate ones.
     """
+    check.instance("train", train, ImageSet, "an ImageSet (e.g. data.mnist('train'))")
+    check.instance("valid", valid, ImageSet, "an ImageSet (e.g. data.mnist('test'))")
     int_at_least("batch_size", batch_size)
+    flag("normalize", normalize)
     int_at_least("seed", seed, minimum=0)
     if len(train) == 0 or len(valid) == 0:
         raise ValueError(f"Both sets need samples: got {len(train)} training and {len(valid)} "
@@ -58,19 +62,13 @@ def tensor_loaders(
     return loader(train, True), loader(valid, False)
 
 
-def _check_batch(x: torch.Tensor, name: str) -> None:
-    if not isinstance(x, torch.Tensor) or x.ndim != 4:
-        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-        raise ValueError(f"{name} expects a batch of shape (N, C, H, W), got {shape}.")
-
-
 def random_shift(x: torch.Tensor, max_shift: int = 2, fill: float | None = None) -> torch.Tensor:
     """Move each image of a batch (N, C, H, W) by its own random whole-pixel offset, up to
     ``max_shift`` pixels up/down and left/right; pixels moved in from outside get ``fill``
     (default: the batch's smallest value, the background of normalised digits). Data
     augmentation: the network sees every training image at many positions. With
     ``max_shift=4, fill=0`` it is CIFAR's classic "pad 4 and crop 32" augmentation."""
-    _check_batch(x, "random_shift")
+    check.tensor("x", x, "N, C, H, W")
     int_at_least("max_shift", max_shift, minimum=0)
     n, c, h, w = x.shape
     m = max_shift
@@ -86,7 +84,7 @@ def random_shift(x: torch.Tensor, max_shift: int = 2, fill: float | None = None)
 def random_flip(x: torch.Tensor) -> torch.Tensor:
     """Mirror each image of a batch (N, C, H, W) left-right with probability 1/2, each on its
     own coin. Right for photos (a car facing left is still a car), wrong for digits."""
-    _check_batch(x, "random_flip")
+    check.tensor("x", x, "N, C, H, W")
     flip = torch.rand(x.shape[0], device=x.device) < 0.5
     return torch.where(flip[:, None, None, None], x.flip(-1), x)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from cnnlib import check
 from cnnlib.check import int_at_least, int_pair
 from cnnlib.shapes import conv_out
 
@@ -54,7 +55,10 @@ def windows(x: torch.Tensor, kernel_size: tuple[int, int],
     step ``stride`` along one axis; a dilated kernel spans
     ``dilation*(k-1) + 1`` pixels and keeps every ``dilation``-th one.
     """
-    (kh, kw), (sh, sw), (dh, dw) = kernel_size, stride, dilation
+    check.tensor("x", x, "N, C, H, W")
+    kh, kw = check.int_pair("kernel_size", kernel_size)
+    sh, sw = check.int_pair("stride", stride)
+    dh, dw = check.int_pair("dilation", dilation)
     rows = x.unfold(2, dh * (kh - 1) + 1, sh)
     both = rows.unfold(3, dw * (kw - 1) + 1, sw)
     return both[..., ::dh, ::dw]
@@ -63,6 +67,9 @@ def windows(x: torch.Tensor, kernel_size: tuple[int, int],
 def _conv_padding(padding: IntOrPair | str, kernel_size: tuple[int, int], stride: tuple[int, int],
                   dilation: tuple[int, int]) -> Pads:
     """Padding on each side (top, bottom, left, right) for an int, a pair, 'valid' or 'same'."""
+    if not isinstance(padding, str):
+        ph, pw = int_pair("padding", padding, 0)
+        return (ph, ph, pw, pw)
     if padding == "valid":
         return (0, 0, 0, 0)
     if padding == "same":
@@ -74,16 +81,15 @@ def _conv_padding(padding: IntOrPair | str, kernel_size: tuple[int, int], stride
         # As torch: the total padding is dilation*(k-1); an odd total puts the extra pixel last.
         (th, tw) = (d * (k - 1) for d, k in zip(dilation, kernel_size, strict=True))
         return (th // 2, th - th // 2, tw // 2, tw - tw // 2)
-    if isinstance(padding, str):
-        raise ValueError(f"padding must be 'valid', 'same', an int or a pair of ints, got {padding!r}.")
-    ph, pw = int_pair("padding", padding, 0)
-    return (ph, ph, pw, pw)
+    raise ValueError(f"padding must be 'valid', 'same', an int or a pair of ints, got {padding!r}.")
 
 
-def conv_args(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
-               stride: IntOrPair, padding: IntOrPair | str, dilation: IntOrPair,
-               groups: int) -> tuple[torch.Tensor, bool, tuple[int, int], tuple[int, int], Pads]:
-    """Check conv2d's arguments (a ValueError that says what to change) and normalise them:
+def conv2d_args(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
+                stride: IntOrPair, padding: IntOrPair | str, dilation: IntOrPair,
+                groups: int) -> tuple[torch.Tensor, bool, tuple[int, int], tuple[int, int], Pads]:
+    """The argument checks of :func:`conv2d`, kept out of it so that it reads as the algorithm.
+
+    Raises a ValueError that says what to change for a bad argument; returns them normalised:
     (x as (N, C, H, W), whether x was unbatched, stride, dilation, padding per side)."""
     x4, unbatched = as_batch(x, "conv2d")
     if not isinstance(weight, torch.Tensor) or weight.dim() != 4:
@@ -106,6 +112,8 @@ def conv_args(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
             f"expects {in_per_group * groups} (weight.shape[1] * groups); give weight the shape "
             f"({out_channels}, {in_channels // groups}, {kh}, {kw}) or x {in_per_group * groups} channels."
         )
+    if bias is not None:
+        check.instance("bias", bias, torch.Tensor, f"None or a tensor of shape ({out_channels},)")
     if bias is not None and tuple(bias.shape) != (out_channels,):
         raise ValueError(
             f"bias must have shape ({out_channels},), one value per output channel; got {tuple(bias.shape)}."
@@ -144,7 +152,7 @@ def conv2d(
         (N, C_out, H_out, W_out), with
         ``H_out = conv_out(H, kH, stride, padding, dilation)``.
     """
-    x, unbatched, stride, dilation, pads = conv_args(
+    x, unbatched, stride, dilation, pads = conv2d_args(
         x, weight, bias, stride, padding, dilation, groups)
     top, bottom, left, right = pads
     n, g = x.shape[0], groups
@@ -193,6 +201,7 @@ def pool_windows(
     was one unbatched (C, H, W) image; ``op`` names the caller in errors.
     """
     x4, unbatched = as_batch(x, op)
+    check.instance("fill", fill, (int, float), "a number to pad with")
     kernel, steps, (ph, pw) = pool_args(kernel_size, stride, padding)
     check_fits(x4, kernel, steps, (ph, pw), (1, 1))
     padded = F.pad(x4, (pw, pw, ph, ph), value=fill)

@@ -13,14 +13,16 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from cnnlib import check
+
 ArrayLike = np.ndarray | torch.Tensor
 
 
-def to_numpy_image(image: ArrayLike) -> np.ndarray:
+def to_numpy_image(image: ArrayLike, name: str = "image") -> np.ndarray:
     """Return ``image`` as a NumPy array ready for ``imshow``: (H, W) or (H, W, C).
 
     A 3-D tensor or array whose first dimension is 1, 3 or 4 and last is not is taken as CHW
-    and moved to HWC; a single channel is squeezed to (H, W).
+    and moved to HWC; a single channel is squeezed to (H, W). ``name`` is what an error calls it.
     """
     if isinstance(image, torch.Tensor):
         image = image.detach().cpu().numpy()
@@ -31,7 +33,8 @@ def to_numpy_image(image: ArrayLike) -> np.ndarray:
         image = image[..., 0]
     if image.ndim not in (2, 3):
         raise ValueError(
-            f"Expected one image of shape (H, W), (H, W, C) or (C, H, W); got shape {image.shape}. "
+            f"Expected {name} to be one image of shape (H, W), (H, W, C) or (C, H, W); got shape "
+            f"{image.shape}. "
             "Pass a batch as a list, or index it first (images[0])."
         )
     return image
@@ -64,13 +67,14 @@ def show_images(
         images = list(images)
     if isinstance(images, (np.ndarray, torch.Tensor)):
         images = [images]
+    check.sequence("images", images, "a list of images or a batch tensor (N, C, H, W)")
     if len(images) == 0:
         raise ValueError("show_images needs at least one image.")
     if titles is not None and len(titles) != len(images):
         raise ValueError(f"Got {len(titles)} titles for {len(images)} images; pass one per image.")
     fig, axes = _grid(len(images), ncols, size)
     for i, (ax, image) in enumerate(zip(axes, images, strict=True)):
-        ax.imshow(to_numpy_image(image), cmap=cmap, vmin=vmin, vmax=vmax)
+        ax.imshow(to_numpy_image(image, f"images[{i}]"), cmap=cmap, vmin=vmin, vmax=vmax)
         ax.set_xticks([])
         ax.set_yticks([])
         if titles is not None:
@@ -81,16 +85,21 @@ def show_images(
 
 def show_kernel(kernel: ArrayLike, ax: plt.Axes | None = None, title: str | None = None,
                 fmt: str = "{:.2g}") -> plt.Axes:
-    """Draw a 2-D kernel as a diverging heatmap (zero is white) with each weight written in."""
-    k = to_numpy_image(kernel).astype(float)
+    """Draw a 2-D kernel as a diverging heatmap (zero is white) with each weight written in.
+
+    Weights are written in black, and in white on the darkest cells (``|w|`` above 60% of the
+    largest ``|w|``), so every number stays readable. ``fmt=""`` draws the colours only.
+    """
+    k = to_numpy_image(kernel, "kernel").astype(float)
     if k.ndim != 2:
         raise ValueError(f"show_kernel draws one 2-D kernel; got shape {k.shape}.")
     ax = ax or plt.subplots(figsize=(0.6 * k.shape[1] + 1, 0.6 * k.shape[0] + 1))[1]
     bound = float(np.abs(k).max()) or 1.0
     ax.imshow(k, cmap="RdBu_r", vmin=-bound, vmax=bound)
-    if k.size <= 81:  # numbers only where they are legible
+    if k.size <= 81 and fmt:  # numbers only where they are legible
         for (r, c), v in np.ndenumerate(k):
-            ax.text(c, r, fmt.format(v), ha="center", va="center", fontsize=9)
+            ax.text(c, r, fmt.format(v), ha="center", va="center", fontsize=9,
+                    color="white" if abs(v) > 0.6 * bound else "black")
     ax.set_xticks([])
     ax.set_yticks([])
     if title:
@@ -102,7 +111,11 @@ def show_kernels(kernels: Sequence[ArrayLike] | ArrayLike, titles: Sequence[str]
                  ncols: int | None = None, size: float = 2.2, fmt: str = "{:.2g}") -> Figure:
     """Draw several 2-D kernels with :func:`show_kernel`, e.g. a conv layer's (out, 1, k, k) weights."""
     if isinstance(kernels, (np.ndarray, torch.Tensor)):
+        if kernels.ndim < 2:
+            raise ValueError(f"kernels must be 2-D kernels, e.g. a conv weight (out, in, k, k); "
+                             f"got shape {tuple(kernels.shape)}.")
         kernels = [k.reshape(k.shape[-2:]) for k in kernels.reshape(-1, *kernels.shape[-2:])]
+    check.sequence("kernels", kernels, "a list of 2-D kernels or a tensor of them, e.g. a conv weight")
     if titles is not None and len(titles) != len(kernels):
         raise ValueError(f"Got {len(titles)} titles for {len(kernels)} kernels; pass one per kernel.")
     fig, axes = _grid(len(kernels), ncols, size)
@@ -112,9 +125,11 @@ def show_kernels(kernels: Sequence[ArrayLike] | ArrayLike, titles: Sequence[str]
     return fig
 
 
-def show_feature_maps(maps: ArrayLike, ncols: int = 8, size: float = 1.5,
+def show_feature_maps(maps: ArrayLike, ncols: int = 3, size: float = 1.5,
                       title: str | None = None, cmap: str = "viridis") -> Figure:
-    """Show the channels of one activation (C, H, W), or of the first image of (1, C, H, W)."""
+    """Show the channels of one activation (C, H, W), or of the first image of (1, C, H, W),
+    ``ncols`` a row (default 3, the most a phone-width page shows legibly); each is titled
+    with its channel index."""
     if isinstance(maps, torch.Tensor):
         maps = maps.detach().cpu().numpy()
     maps = np.asarray(maps)
@@ -140,6 +155,9 @@ def plot_history(history, smooth: int = 20, size: float = 3.6) -> Figure:
     """Three panels of a training run (a :class:`cnnlib.train.History` or anything with its fields):
     the loss of every batch (faint) with a ``smooth``-batch moving average and the validation
     loss at each epoch's end; the learning rate of every batch; the validation accuracy per epoch."""
+    if not all(hasattr(history, f) for f in ("batch_loss", "batch_lr", "valid_loss", "valid_accuracy")):
+        raise TypeError(f"history must be a cnnlib.train.History (what fit returns), "
+                        f"got {type(history).__name__}.")
     losses = np.asarray(history.batch_loss, dtype=float)
     if losses.size == 0 or len(history.valid_accuracy) == 0:
         raise ValueError("The history is empty: train for at least one epoch before plotting it.")
@@ -168,9 +186,10 @@ def show_confusion_matrix(cm: ArrayLike, classes: Sequence[str], size: float = 5
     """Draw a confusion matrix (rows: true class, columns: predicted) with its counts written in.
 
     The diagonal (correct answers) is greyed so the colour scale shows the mistakes."""
+    check.sequence("classes", classes, "a list of class names")
     cm = np.asarray(cm.detach().cpu() if isinstance(cm, torch.Tensor) else cm)
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1] or cm.shape[0] != len(classes):
-        raise ValueError(f"Expected a square ({len(classes)}, {len(classes)}) matrix for {len(classes)} "
+        raise ValueError(f"cm must be a square ({len(classes)}, {len(classes)}) matrix for {len(classes)} "
                          f"classes; got shape {cm.shape}.")
     errors = np.ma.masked_array(cm, mask=np.eye(len(cm), dtype=bool))
     fig, ax = plt.subplots(figsize=(size, size))
@@ -197,6 +216,8 @@ def show_kernel_effects(kernels: Sequence[ArrayLike | None], images: Sequence[Ar
     kernel leaves its slot empty, for an image no single kernel made (a gradient magnitude,
     say). ``cmap``, ``vmin`` and ``vmax`` apply to grayscale images as in ``imshow``.
     """
+    check.sequence("kernels", kernels, "a list of 2-D kernels (or None)")
+    check.sequence("images", images, "a list of images")
     if len(kernels) != len(images) or (titles is not None and len(titles) != len(images)):
         raise ValueError(
             f"Got {len(kernels)} kernels, {len(images)} images and "
@@ -213,7 +234,7 @@ def show_kernel_effects(kernels: Sequence[ArrayLike | None], images: Sequence[Ar
         kernel_ax, image_ax = axes[i // ncols, 2 * (i % ncols)], axes[i // ncols, 2 * (i % ncols) + 1]
         if kernel is not None:
             show_kernel(kernel, ax=kernel_ax, fmt="{:.2g}" if max(kernel.shape[-2:]) <= 5 else "")
-        image_ax.imshow(to_numpy_image(image), cmap=cmap, vmin=vmin, vmax=vmax)
+        image_ax.imshow(to_numpy_image(image, f"images[{i}]"), cmap=cmap, vmin=vmin, vmax=vmax)
         if titles is not None:
             image_ax.set_title(titles[i])
     fig.tight_layout()

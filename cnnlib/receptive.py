@@ -17,9 +17,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnlib import config
+from cnnlib import check, config
 from cnnlib.check import int_at_least, int_pair
-from cnnlib.shapes import conv_out
+from cnnlib.shapes import conv_out, sequential_layers
 
 
 @dataclass(frozen=True)
@@ -93,6 +93,12 @@ def _spec(layer: nn.Module | LayerSpec | Sequence[int], name: str) -> LayerSpec 
     """LayerSpec of one layer, or None for a layer that passes the receptive field through."""
     if isinstance(layer, LayerSpec):
         return layer
+    if isinstance(layer, nn.Module) and any(True for _ in layer.children()):
+        raise ValueError(
+            f"{type(layer).__name__} is a container whose forward order is unknown; pass "
+            "an nn.Sequential (or a list) of its layers in the order they run, e.g. "
+            "nn.Sequential(m.conv1, m.bn1, m.relu, m.maxpool) for a ResNet stem."
+        )
     if isinstance(layer, PASS_THROUGH):
         return None
     if isinstance(layer, nn.Conv2d):
@@ -125,27 +131,6 @@ def _spec(layer: nn.Module | LayerSpec | Sequence[int], name: str) -> LayerSpec 
     )
 
 
-def _named_layers(layers: nn.Module | Iterable, prefix: str = "") -> list[tuple[str, object]]:
-    """Flatten nested nn.Sequential containers and lists into (name, layer) pairs in forward order."""
-    if isinstance(layers, nn.Sequential):
-        items = list(layers.named_children())
-    elif isinstance(layers, nn.Module):
-        if any(True for _ in layers.children()):
-            raise ValueError(
-                f"{type(layers).__name__} is a container whose forward order is unknown; pass "
-                "an nn.Sequential (or a list) of its layers in the order they run, e.g. "
-                "nn.Sequential(m.conv1, m.bn1, m.relu, m.maxpool) for a ResNet stem."
-            )
-        return [(prefix, layers)]
-    else:
-        items = [(str(i), layer) for i, layer in enumerate(layers)]
-    out: list[tuple[str, object]] = []
-    for name, layer in items:
-        full = f"{prefix}.{name}" if prefix else name
-        out += _named_layers(layer, full) if isinstance(layer, nn.Module) else [(full, layer)]
-    return out
-
-
 def _pool_out(size: int, spec: LayerSpec) -> int:
     """Output length with ceil_mode, as torch's pooling computes it."""
     span = spec.dilation * (spec.kernel_size - 1) + 1
@@ -174,7 +159,8 @@ def receptive_field(layers: nn.Module | Iterable, input_size: int | None = None)
         int_at_least("input_size", input_size)
     rows: list[RFRow] = []
     size, jump, start, n = 1, 1, 0.0, input_size
-    for name, layer in _named_layers(layers):
+    for path, layer in sequential_layers(layers):
+        name = ".".join(path)
         spec = _spec(layer, name)
         if spec is None:
             continue
@@ -275,6 +261,7 @@ def measured_receptive_field(
     (GroupNorm, LayerNorm, batch norm in training mode) or attention make every output depend
     on every input, and the measurement then reports the whole image.
     """
+    check.instance("model", model, nn.Module, "an nn.Module")
     h, w = int_pair("input_size", input_size)
     if in_channels is None:
         first = next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)

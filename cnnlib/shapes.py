@@ -3,19 +3,23 @@
 - :func:`conv_out`: the output length of a convolution or pooling window along one axis.
 - :func:`conv_params`, :func:`conv_macs`, :func:`layer_counts`: how many weights a layer has
   and how many multiply-adds it does.
+- :func:`sequential_layers`: the layers of a (nested) ``nn.Sequential`` stack in the order
+  they run, each with its path; :mod:`cnnlib.receptive` and the draw-a-digit export walk
+  stacks with it.
 
 Receptive fields live in :mod:`cnnlib.receptive`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 
-from cnnlib import config
+from cnnlib import check, config
 from cnnlib.check import int_at_least, int_pair
 from cnnlib.hooks import Hooks
 
@@ -42,6 +46,31 @@ def conv_out(size: int, kernel_size: int, stride: int = 1, padding: int = 0,
             "kernel or dilation, or more padding."
         )
     return (padded - span) // stride + 1
+
+
+def sequential_layers(layers: nn.Module | Iterable) -> list[tuple[tuple[str, ...], object]]:
+    """The layers of a stack in the order they run, each with its path of child names.
+
+    ``layers`` is an ``nn.Sequential`` (nested ones are opened too), a list or tuple of layers,
+    or one module. Any other module, a container included, counts as one layer, and so does
+    anything in a list that is not a module. The path of ``model[1][0]`` is ``("1", "0")``
+    (the names of ``named_children``); one module on its own has the path ``()``.
+    """
+    not_layers = (str, bytes, torch.Tensor, np.ndarray)
+    if isinstance(layers, not_layers) or not isinstance(layers, (nn.Module, Iterable)):
+        raise TypeError(f"layers must be an nn.Sequential, a list of layers or one module, "
+                        f"got {type(layers).__name__}.")
+    if isinstance(layers, nn.Sequential):
+        items: list[tuple[str, object]] = list(layers.named_children())
+    elif isinstance(layers, nn.Module):
+        return [((), layers)]
+    else:
+        items = [(str(i), layer) for i, layer in enumerate(layers)]
+    out: list[tuple[tuple[str, ...], object]] = []
+    for name, layer in items:
+        inner = sequential_layers(layer) if isinstance(layer, nn.Module) else [((), layer)]
+        out += [((name, *path), leaf) for path, leaf in inner]
+    return out
 
 
 # --------------------------------------------------------------------------- counting
@@ -103,9 +132,10 @@ def layer_counts(model: nn.Module, input_shape: Sequence[int]) -> list[LayerCoun
     do almost all the work; pooling and activations count 0. The model is run in eval mode
     and left in the mode it was in.
     """
-    if len(input_shape) != 3 or any(isinstance(s, bool) or not isinstance(s, int) or s < 1
-                                     for s in input_shape):
-        raise ValueError(f"input_shape must be (C, H, W) of positive ints, got {tuple(input_shape)}.")
+    check.instance("model", model, nn.Module, "an nn.Module")
+    if (not isinstance(input_shape, Sequence) or isinstance(input_shape, str) or len(input_shape) != 3
+            or not all(check.is_int(s) and s >= 1 for s in input_shape)):
+        raise ValueError(f"input_shape must be (C, H, W) of positive ints, got {input_shape!r}.")
     leaves = [(n, m) for n, m in model.named_modules() if not any(True for _ in m.children())]
     names = {id(m): n for n, m in leaves}
     rows: list[LayerCount] = []

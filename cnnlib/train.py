@@ -11,14 +11,14 @@ output reads the same in Jupyter and on the website. Data loaders live in
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sized
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from cnnlib.check import int_at_least
+from cnnlib import check
 from cnnlib.config import device_of
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -48,15 +48,6 @@ class History:
         return sum(self.seconds)
 
 
-def _check_loader(loader: object, name: str) -> None:
-    if not isinstance(loader, DataLoader) and not hasattr(loader, "__iter__"):
-        raise ValueError(f"{name} must be a DataLoader (or another iterable of (x, y) batches), "
-                         f"got {type(loader).__name__}.")
-    if isinstance(loader, Sized) and len(loader) == 0:
-        raise ValueError(f"{name} is empty: it yields no batches. Check the dataset and batch size "
-                         "(drop_last=True with fewer samples than one batch gives no batches).")
-
-
 def evaluate(model: nn.Module, loader: DataLoader, loss_fn: LossFn = nn.functional.cross_entropy,
              device: torch.device | str | None = None) -> tuple[float, float]:
     """Return ``(mean loss, accuracy)`` of ``model`` over every sample of ``loader``.
@@ -65,7 +56,8 @@ def evaluate(model: nn.Module, loader: DataLoader, loss_fn: LossFn = nn.function
     it holds); accuracy is the fraction of samples whose largest logit is at the true label.
     The model is put in eval mode (batch norm uses its running statistics) and left there.
     """
-    _check_loader(loader, "loader")
+    check.instance("model", model, nn.Module, "an nn.Module")
+    check.loader("loader", loader)
     device = torch.device(device) if device is not None else device_of(model)
     model.eval()
     total_loss, correct, count = 0.0, 0, 0
@@ -95,6 +87,9 @@ def train_epoch(
     Returns the loss of every batch. ``scheduler`` (if any) steps after
     every batch; ``lrs`` (if given) receives each batch's learning rate.
     """
+    check.instance("model", model, nn.Module, "an nn.Module")
+    check.loader("loader", loader)
+    check.instance("opt", opt, torch.optim.Optimizer, "a torch optimizer")
     if device is None:
         device = device_of(model)
     model.train()  # batch norm uses batch statistics, dropout drops
@@ -134,9 +129,11 @@ def fit(
     parameters are; batches are moved there. With ``progress`` one line is printed per epoch.
     Returns the :class:`History`.
     """
-    int_at_least("epochs", epochs)
-    _check_loader(train_loader, "train_loader")
-    _check_loader(valid_loader, "valid_loader")
+    check.instance("model", model, nn.Module, "an nn.Module")
+    check.loader("train_loader", train_loader)
+    check.loader("valid_loader", valid_loader)
+    check.int_at_least("epochs", epochs)
+    check.instance("opt", opt, torch.optim.Optimizer, "a torch optimizer")
     device = torch.device(device) if device is not None else device_of(model)
     model.to(device)
     history = History()

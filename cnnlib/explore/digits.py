@@ -18,6 +18,7 @@ import html
 import json
 import math
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -27,8 +28,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from cnnlib.check import flag
-from cnnlib.shapes import conv_out
+from cnnlib import check
+from cnnlib.check import flag, int_pair
+from cnnlib.shapes import conv_out, sequential_layers
 
 MNIST_MEAN = 0.13066047430038452
 """Mean pixel value of the 60,000 MNIST training digits (in [0, 1]): the chapter's normalisation."""
@@ -181,22 +183,16 @@ def normalize(image28: np.ndarray, mean: float = MNIST_MEAN,
     """A 28×28 image in [0, 1] as the network reads it: a float32 tensor
     (1, 1, 28, 28) of ``(image - mean) / std``, computed in float64 and
     rounded once, as the page does."""
+    check.instance("image28", image28, (np.ndarray, torch.Tensor, list), "a 28x28 NumPy array or tensor")
     image28 = np.asarray(image28, dtype=np.float64)
     if image28.shape != (FRAME, FRAME):
-        raise ValueError(f"normalize expects a 28x28 image, got shape "
+        raise ValueError(f"normalize expects image28 as a 28x28 image, got shape "
                          f"{image28.shape}; use mnist_style first.")
     x = ((image28 - mean) / std).astype(np.float32)
     return torch.from_numpy(x).reshape(1, 1, FRAME, FRAME)
 
 
 # --------------------------------------------------------------------------- exporting a network
-
-
-def _walk(module: nn.Module, path: str) -> list[tuple[str, nn.Module]]:
-    """The leaf layers of a (nested) nn.Sequential in order, each with its index path."""
-    if isinstance(module, nn.Sequential):
-        return [leaf for i, child in enumerate(module) for leaf in _walk(child, f"{path}[{i}]")]
-    return [(path, module)]
 
 
 def _unsupported(name: str, layer: nn.Module, why: str) -> ValueError:
@@ -213,11 +209,104 @@ def _padding(name: str, conv: nn.Conv2d) -> tuple[int, int]:
         if any(s % 2 for s in spans):
             raise _unsupported(name, conv, "padding='same' with an even kernel (uneven padding)")
         return (spans[0] // 2, spans[1] // 2)
-    return tuple(conv.padding)  # type: ignore[return-value]
+    return int_pair("padding", conv.padding, 0)
 
 
-def _pair(value: int | tuple[int, ...]) -> tuple[int, int]:
-    return (value, value) if isinstance(value, int) else (int(value[0]), int(value[1]))
+Shape = tuple[int, ...]
+Exported = tuple[dict[str, Any], Shape]
+
+
+def _export_conv(name: str, conv: nn.Conv2d, shape: Shape) -> Exported:
+    """A convolution; its weight and bias stay float64 so that a batch norm can be folded in."""
+    if conv.groups != 1:
+        raise _unsupported(name, conv, f"groups={conv.groups} (only groups=1)")
+    if conv.in_channels != shape[0]:
+        raise _unsupported(name, conv, f"its input has {shape[0]} channels, not {conv.in_channels}")
+    pad = _padding(name, conv)
+    stride, dil = int_pair("stride", conv.stride), int_pair("dilation", conv.dilation)
+    weight = conv.weight.detach().cpu().double()
+    bias = (conv.bias.detach().cpu().double() if conv.bias is not None
+            else torch.zeros(conv.out_channels, dtype=torch.float64))
+    h, w = (conv_out(shape[d + 1], conv.kernel_size[d], stride[d], pad[d], dil[d]) for d in (0, 1))
+    return ({"kind": "conv", "name": name, "folded": [], "weight": weight, "bias": bias,
+             "stride": stride, "padding": pad, "dilation": dil}, (conv.out_channels, h, w))
+
+
+def _fold_batch_norm(conv: dict[str, Any], name: str, bn: nn.BatchNorm2d) -> None:
+    """Fold ``bn`` into the exported convolution ``conv`` before it (in float64)."""
+    scale, shift = _bn_affine(name, bn, conv["weight"].shape[0])
+    conv["weight"] = conv["weight"] * scale.reshape(-1, 1, 1, 1)
+    conv["bias"] = conv["bias"] * scale + shift
+    conv["folded"].append(name)
+
+
+def _export_batch_norm(name: str, bn: nn.BatchNorm2d, shape: Shape) -> Exported:
+    scale, shift = _bn_affine(name, bn, shape[0])
+    return {"kind": "affine", "name": name, "scale": scale, "shift": shift}, shape
+
+
+def _export_relu(name: str, relu: nn.ReLU, shape: Shape) -> Exported:
+    return {"kind": "relu", "name": name}, shape
+
+
+def _export_pool(name: str, pool: nn.MaxPool2d | nn.AvgPool2d, shape: Shape) -> Exported:
+    kernel, pad = int_pair("kernel_size", pool.kernel_size), int_pair("padding", pool.padding, 0)
+    stride = int_pair("stride", pool.stride if pool.stride not in (None, ()) else pool.kernel_size)
+    if pool.ceil_mode:
+        raise _unsupported(name, pool, "ceil_mode=True")
+    entry: dict[str, Any] = {"name": name, "kernel": kernel, "stride": stride, "padding": pad}
+    if isinstance(pool, nn.MaxPool2d):
+        if int_pair("dilation", pool.dilation) != (1, 1) or pool.return_indices:
+            raise _unsupported(name, pool, "dilation or return_indices")
+        entry["kind"] = "maxpool"
+    else:
+        if pool.divisor_override is not None:
+            raise _unsupported(name, pool, "divisor_override")
+        entry.update(kind="avgpool", count_include_pad=bool(pool.count_include_pad))
+    if any(p > k // 2 for p, k in zip(pad, kernel, strict=True)):
+        raise _unsupported(name, pool, "padding larger than half the kernel")
+    h, w = (conv_out(shape[d + 1], kernel[d], stride[d], pad[d]) for d in (0, 1))
+    return entry, (shape[0], h, w)
+
+
+def _export_flatten(name: str, flatten: nn.Flatten, shape: Shape) -> Exported:
+    if flatten.start_dim != 1 or flatten.end_dim != -1:
+        raise _unsupported(name, flatten, "start_dim/end_dim other than 1/-1")
+    return {"kind": "flatten", "name": name}, (int(np.prod(shape)),)
+
+
+def _export_linear(name: str, linear: nn.Linear, shape: Shape) -> Exported:
+    if len(shape) == 3:
+        raise _unsupported(name, linear, f"its input has shape {shape}; put nn.Flatten() before it")
+    if linear.in_features != shape[0]:
+        raise _unsupported(name, linear, f"its input has {shape[0]} features, not {linear.in_features}")
+    bias = linear.bias if linear.bias is not None else torch.zeros(linear.out_features)
+    return ({"kind": "linear", "name": name, "weight": linear.weight.detach().cpu(),
+             "bias": bias.detach().cpu()}, (linear.out_features,))
+
+
+EXPORTERS: dict[type[nn.Module], Callable[[str, Any, Shape], Exported]] = {
+    nn.Conv2d: _export_conv,
+    nn.BatchNorm2d: _export_batch_norm,
+    nn.ReLU: _export_relu,
+    nn.MaxPool2d: _export_pool,
+    nn.AvgPool2d: _export_pool,
+    nn.Flatten: _export_flatten,
+    nn.Linear: _export_linear,
+}
+"""How :func:`export_layers` exports each layer type: ``(name, layer, input shape)`` ->
+``(layer as plain data, output shape)``, raising ValueError for settings the page lacks."""
+
+DROPPED = (nn.Dropout, nn.Dropout2d, nn.Identity)
+"""Layers that do nothing in eval mode: :func:`export_layers` leaves them out."""
+
+SPATIAL = (nn.Conv2d, nn.BatchNorm2d, nn.MaxPool2d, nn.AvgPool2d)
+"""Layers that need an input (C, H, W), so they cannot come after nn.Flatten."""
+
+
+def _index(path: tuple[str, ...]) -> str:
+    """How to reach the layer at ``path`` from ``model``: ``model[0][2]``, ``model.conv1``."""
+    return "model" + "".join(f"[{k}]" if k.isdigit() else f".{k}" for k in path)
 
 
 def export_layers(model: nn.Module,
@@ -230,7 +319,8 @@ def export_layers(model: nn.Module,
     ``gamma_c / sqrt(var_c + eps)`` and its bias becomes ``(bias_c - mean_c) * gamma_c /
     sqrt(var_c + eps) + beta_c``, computed in float64, stored in float32. Any other
     ``BatchNorm2d`` becomes a per-channel scale and shift. Dropout and Identity are dropped
-    (eval mode). The model is not modified.
+    (eval mode). The model is not modified. Each layer type is exported by its entry in
+    :data:`EXPORTERS`.
 
     Each layer is a dict with ``kind`` (conv, affine, relu, maxpool, avgpool, flatten, linear),
     ``name`` (how to index it in ``model``, e.g. ``model[0][2]``), the output ``shape`` for an
@@ -240,86 +330,26 @@ def export_layers(model: nn.Module,
     """
     if not isinstance(model, nn.Sequential):
         raise ValueError(
-            f"draw_digit needs the network as an nn.Sequential, got {type(model).__name__}; it "
+            f"draw_digit needs the network as an nn.Sequential, got {type(model).__name__} as model; it "
             f"supports {SUPPORTED}."
         )
-    leaves = _walk(model, "model")
     layers: list[dict[str, Any]] = []
-    shape: tuple[int, ...] = tuple(in_shape)
-    i = 0
-    while i < len(leaves):
-        name, layer = leaves[i]
-        i += 1
-        if isinstance(layer, (nn.Dropout, nn.Dropout2d, nn.Identity)):
+    shape: Shape = tuple(in_shape)
+    previous = None
+    for path, layer in sequential_layers(model):
+        name, follows_conv, previous = _index(path), isinstance(previous, nn.Conv2d), layer
+        if isinstance(layer, DROPPED):
             continue
-        spatial = len(shape) == 3
-        if isinstance(layer, (nn.Conv2d, nn.BatchNorm2d, nn.MaxPool2d, nn.AvgPool2d)) and not spatial:
+        if isinstance(layer, SPATIAL) and len(shape) != 3:
             raise _unsupported(name, layer, f"it comes after nn.Flatten (its input has shape {shape})")
-        if isinstance(layer, nn.Conv2d):
-            if layer.groups != 1:
-                raise _unsupported(name, layer, f"groups={layer.groups} (only groups=1)")
-            if layer.in_channels != shape[0]:
-                raise _unsupported(name, layer, f"its input has {shape[0]} channels, not {layer.in_channels}")
-            pad, stride, dil = _padding(name, layer), _pair(layer.stride), _pair(layer.dilation)
-            weight = layer.weight.detach().cpu().double()
-            out_ch = weight.shape[0]
-            bias = (layer.bias.detach().cpu().double() if layer.bias is not None
-                    else torch.zeros(out_ch, dtype=torch.float64))
-            folded = []
-            if i < len(leaves) and isinstance(leaves[i][1], nn.BatchNorm2d):
-                bn_name, bn = leaves[i]
-                scale, shift = _bn_affine(bn_name, bn, out_ch)
-                weight = weight * scale.reshape(-1, 1, 1, 1)
-                bias = bias * scale + shift
-                folded.append(bn_name)
-                i += 1
-            h, w = (conv_out(shape[d + 1], layer.kernel_size[d], stride[d], pad[d], dil[d]) for d in (0, 1))
-            shape = (out_ch, h, w)
-            layers.append({"kind": "conv", "name": name, "folded": folded, "weight": weight.float().numpy(),
-                           "bias": bias.float().numpy(), "stride": stride, "padding": pad, "dilation": dil})
-        elif isinstance(layer, nn.BatchNorm2d):
-            scale, shift = _bn_affine(name, layer, shape[0])
-            layers.append({"kind": "affine", "name": name, "scale": scale.float().numpy(),
-                           "shift": shift.float().numpy()})
-        elif isinstance(layer, nn.ReLU):
-            layers.append({"kind": "relu", "name": name})
-        elif isinstance(layer, (nn.MaxPool2d, nn.AvgPool2d)):
-            kernel, pad = _pair(layer.kernel_size), _pair(layer.padding)
-            stride = _pair(layer.stride if layer.stride not in (None, ()) else layer.kernel_size)
-            if layer.ceil_mode:
-                raise _unsupported(name, layer, "ceil_mode=True")
-            entry: dict[str, Any] = {"name": name, "kernel": kernel, "stride": stride, "padding": pad}
-            if isinstance(layer, nn.MaxPool2d):
-                if _pair(layer.dilation) != (1, 1) or layer.return_indices:
-                    raise _unsupported(name, layer, "dilation or return_indices")
-                entry["kind"] = "maxpool"
-            else:
-                if layer.divisor_override is not None:
-                    raise _unsupported(name, layer, "divisor_override")
-                entry.update(kind="avgpool", count_include_pad=bool(layer.count_include_pad))
-            if any(p > k // 2 for p, k in zip(pad, kernel, strict=True)):
-                raise _unsupported(name, layer, "padding larger than half the kernel")
-            h, w = (conv_out(shape[d + 1], kernel[d], stride[d], pad[d]) for d in (0, 1))
-            shape = (shape[0], h, w)
-            layers.append(entry)
-        elif isinstance(layer, nn.Flatten):
-            if layer.start_dim != 1 or layer.end_dim != -1:
-                raise _unsupported(name, layer, "start_dim/end_dim other than 1/-1")
-            shape = (int(np.prod(shape)),)
-            layers.append({"kind": "flatten", "name": name})
-        elif isinstance(layer, nn.Linear):
-            if spatial:
-                raise _unsupported(name, layer, f"its input has shape {shape}; put nn.Flatten() before it")
-            if layer.in_features != shape[0]:
-                raise _unsupported(name, layer, f"its input has {shape[0]} features, not {layer.in_features}")
-            bias = layer.bias if layer.bias is not None else torch.zeros(layer.out_features)
-            layers.append({"kind": "linear", "name": name,
-                           "weight": layer.weight.detach().cpu().float().numpy(),
-                           "bias": bias.detach().cpu().float().numpy()})
-            shape = (layer.out_features,)
-        else:
+        if isinstance(layer, nn.BatchNorm2d) and follows_conv:
+            _fold_batch_norm(layers[-1], name, layer)
+            continue
+        exporter = next((f for kind, f in EXPORTERS.items() if isinstance(layer, kind)), None)
+        if exporter is None:
             raise _unsupported(name, layer, f"{type(layer).__name__} is not a supported layer")
-        layers[-1]["shape"] = shape
+        entry, shape = exporter(name, layer, shape)
+        layers.append({**entry, "shape": shape})
     if len(shape) != 1:
         raise ValueError(
             f"draw_digit needs a network that ends with one score per class, shape (n,), but this one "
@@ -327,6 +357,9 @@ def export_layers(model: nn.Module,
         )
     spatial_kinds = ("relu", "maxpool", "avgpool")
     for k, layer in enumerate(layers):
+        for key, value in layer.items():  # float64 (folded) and parameters -> float32 arrays
+            if isinstance(value, torch.Tensor):
+                layer[key] = value.float().numpy()
         nxt = layers[k + 1]["kind"] if k + 1 < len(layers) else None
         layer["show"] = (layer["kind"] in spatial_kinds and len(layer["shape"]) == 3
                          and layer["shape"][1] * layer["shape"][2] > 1 and nxt not in spatial_kinds)
@@ -352,6 +385,9 @@ def run_layers(layers: list[dict[str, Any]], x: torch.Tensor,
     What the page computes, as a reference: the folded network equals the model in eval mode.
     With ``maps=True`` also return the (name, output) of each layer the page shows.
     """
+    if not isinstance(layers, list) or not all(isinstance(e, dict) and "kind" in e for e in layers):
+        raise TypeError(f"layers must be the list export_layers returns, got {type(layers).__name__}.")
+    check.tensor("x", x, "N, C, H, W")
     shown = []
     for layer in layers:
         kind = layer["kind"]
@@ -448,10 +484,8 @@ def draw_digit(model: nn.Module, classes: list[str] | None = None, mean: float =
         classes = [str(c) for c in range(10)]
     if len(classes) != n_out or not all(isinstance(c, str) for c in classes):
         raise ValueError(f"classes must be {n_out} strings, one per output of the model, got {classes!r}.")
-    for name, value in (("mean", mean), ("std", std)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise ValueError(f"{name} must be a number, got {value!r}.")
-    if std <= 0:
+    check.number("mean", mean, "a number")
+    if check.number("std", std, "a number") <= 0:
         raise ValueError(f"std must be positive, got {std!r}.")
     flag("samples", samples, " (True: offer real MNIST test digits as buttons)")
 

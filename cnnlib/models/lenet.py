@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from cnnlib import check
 from cnnlib.check import image_batch, int_at_least
 
 INPUT_SHAPE = (1, 32, 32)
@@ -238,12 +239,10 @@ def discriminative_loss(scores: torch.Tensor, target: torch.Tensor,
     the 10 scores and a constant -j for a "rubbish" class; as j grows it
     becomes the plain cross-entropy of the scores.
     """
-    if (isinstance(j, bool) or not isinstance(j, (int, float))
-            or not j > 0):
-        raise ValueError(
-            f"j must be a positive number (the paper's constant), "
-            f"got {j!r}.")
-    if scores.ndim != 2 or target.shape != scores.shape[:1]:
+    check.positive("j", j, " (the paper's constant)")
+    check.tensor("scores", scores, "N, classes")
+    check.tensor("target", target, "N")
+    if target.shape != scores.shape[:1]:
         raise ValueError(
             f"Expected scores (N, classes) and target (N,), got "
             f"{tuple(scores.shape)} and {tuple(target.shape)}.")

@@ -24,17 +24,22 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from cnnlib import check
 from cnnlib.check import flag, int_at_least
 
 
 def conv3x3(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
     """3×3 convolution, padding 1, no bias (batch norm follows it)."""
+    int_at_least("in_planes", in_planes)
+    int_at_least("out_planes", out_planes)
     return nn.Conv2d(in_planes, out_planes, kernel_size=3, stride=stride,
                      padding=1, bias=False)
 
 
 def conv1x1(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
     """1×1 convolution, no bias: mixes the channels of each pixel."""
+    int_at_least("in_planes", in_planes)
+    int_at_least("out_planes", out_planes)
     return nn.Conv2d(in_planes, out_planes, kernel_size=1, stride=stride,
                      bias=False)
 
@@ -126,6 +131,7 @@ class Bottleneck(nn.Module):
 def init_weights(model: nn.Module) -> None:
     """He initialisation for every convolution (as torchvision does), and
     batch norm that starts as the identity (scale 1, shift 0)."""
+    check.instance("model", model, nn.Module, "an nn.Module")
     for m in model.modules():
         if isinstance(m, nn.Conv2d):
             nn.init.kaiming_normal_(m.weight, mode="fan_out",
@@ -302,12 +308,9 @@ def cifar_resnet(depth: int, residual: bool = True,
     853,018. ``residual=False`` gives the plain twin: the same layers and
     parameters, no shortcuts.
     """
-    if (isinstance(depth, bool) or not isinstance(depth, int)
-            or depth < 8 or (depth - 2) % 6):
-        raise ValueError(
-            f"depth must be 6n + 2 for a whole number n >= 1: 8, 14, 20, "
-            f"... (the paper trains 20, 32, 44, 56 and 110), got "
-            f"{depth!r}.")
+    check.int_where("depth", depth, lambda d: d >= 8 and (d - 2) % 6 == 0,
+                    "6n + 2 for a whole number n >= 1: 8, 14, 20, ... (the "
+                    "paper trains 20, 32, 44, 56 and 110)")
     flag("residual", residual, " (True: ResNet, False: the plain network)")
     int_at_least("num_classes", num_classes)
     return CifarResNet((depth - 2) // 6, residual, num_classes)

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from cnnlib import check
 from cnnlib.check import flag, image_batch, int_at_least, probability, rgb_batch
 
 CONFIGS: dict[int, tuple[int | str, ...]] = {
@@ -57,7 +58,7 @@ def make_features(config: Sequence[int | str], batch_norm: bool = False,
     for v in config:
         if v == "M":
             layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
-        elif isinstance(v, int) and not isinstance(v, bool) and v >= 1:
+        elif check.is_int(v) and v >= 1:
             layers.append(nn.Conv2d(in_channels, v, 3, padding=1))
             if batch_norm:
                 layers.append(nn.BatchNorm2d(v))
@@ -101,9 +102,8 @@ class VGG(nn.Module):
     def __init__(self, depth: int = 16, num_classes: int = 1000, batch_norm: bool = False,
                  dropout: float = 0.5) -> None:
         super().__init__()
-        if isinstance(depth, bool) or not isinstance(depth, int) or depth not in CONFIGS:
-            raise ValueError(f"depth must be one of {sorted(CONFIGS)} (the VGG configurations of "
-                             f"Table 1 of Simonyan & Zisserman), got {depth!r}.")
+        check.int_where("depth", depth, lambda d: d in CONFIGS, f"one of {sorted(CONFIGS)} (the VGG "
+                        "configurations of Table 1 of Simonyan & Zisserman)")
         int_at_least("num_classes", num_classes)
         flag("batch_norm", batch_norm)
         probability("dropout", dropout)

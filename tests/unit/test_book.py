@@ -78,7 +78,7 @@ def test_notebook_stays_small_enough_for_the_site(path):
     assert path.stat().st_size < 3 * 1024 * 1024
 
 
-PAGE_WIDTH = 76  # characters of code the page shows on a desktop (DESIGN.md, page rules)
+PAGE_WIDTH = 76  # characters of code the page shows on a desktop (CONTRIBUTING.md, page rules)
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)

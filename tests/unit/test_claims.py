@@ -62,9 +62,13 @@ def output_values(text: str) -> set[Decimal]:
     for token in OUTPUT_NUMBER.findall(text):
         token = token.replace(",", "").rstrip(".")
         try:
-            values.add(Decimal(token))
+            value = Decimal(token)
         except ArithmeticError:
             continue
+        # Base64 in a widget's HTML spells "9E7166828" now and then: past any printed result,
+        # and past what Decimal arithmetic can subtract without overflowing.
+        if abs(value.adjusted()) <= 300:
+            values.add(value)
     return values
 
 

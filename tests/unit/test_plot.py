@@ -51,6 +51,23 @@ def test_show_kernel_writes_each_weight_and_centres_the_colour_scale_on_zero():
         plot.show_kernel(torch.zeros(2, 3, 3))
 
 
+def test_show_kernel_writes_white_on_the_dark_cells_and_black_elsewhere():
+    ax = plot.show_kernel(torch.tensor([[-2.0, -1.0, 0.0, 1.0, 2.0]]), fmt="{:.0f}")
+    colours = [t.get_color() for t in ax.texts]
+    assert colours == ["white", "black", "black", "black", "white"]
+
+
+def test_show_kernel_with_an_empty_format_writes_no_numbers():
+    assert len(plot.show_kernel(torch.ones(3, 3), fmt="").texts) == 0
+
+
+def test_show_feature_maps_puts_at_most_three_maps_in_a_row_by_default():
+    fig = plot.show_feature_maps(torch.rand(7, 5, 5))
+    rows = {round(ax.get_position().y0, 3) for ax in fig.axes if ax.images}
+    columns = {round(ax.get_position().x0, 3) for ax in fig.axes if ax.images}
+    assert (len(rows), len(columns)) == (3, 3)
+
+
 def test_show_kernels_splits_a_conv_weight_into_its_kernels():
     fig = plot.show_kernels(torch.randn(6, 1, 3, 3), fmt="{:.1f}")
     assert sum(1 for ax in fig.axes if ax.images) == 6

@@ -100,3 +100,22 @@ def test_layer_counts_leaves_no_hook_and_restores_the_mode_even_when_the_forward
     rows = shapes.layer_counts(nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU()), (1, 8, 8))
     assert [(r.name, r.out_shape, r.params, r.macs) for r in rows] == [
         ("0", (1, 4, 6, 6), 40, 40 * 36), ("1", (1, 4, 6, 6), 0, 0)]
+
+
+# --------------------------------------------------------------------------- sequential_layers
+
+
+def test_sequential_layers_opens_nested_sequentials_in_forward_order_with_their_paths():
+    from collections import OrderedDict
+
+    relu, conv, pool, inner = nn.ReLU(), nn.Conv2d(1, 1, 3), nn.MaxPool2d(2), nn.Conv2d(1, 1, 1)
+    named = nn.Sequential(OrderedDict(conv1=inner))
+    model = nn.Sequential(conv, nn.Sequential(relu, nn.Sequential(pool)), named)
+    assert shapes.sequential_layers(model) == [
+        (("0",), conv), (("1", "0"), relu), (("1", "1", "0"), pool), (("2", "conv1"), inner)]
+
+
+def test_sequential_layers_takes_a_list_keeps_non_modules_and_other_containers_whole():
+    block = nn.ModuleDict({"a": nn.ReLU()})
+    assert shapes.sequential_layers([(3, 1), block]) == [(("0",), (3, 1)), (("1",), block)]
+    assert shapes.sequential_layers(block) == [((), block)]
