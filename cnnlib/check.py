@@ -201,11 +201,12 @@ def same_length(names: str, a: Sequence | np.ndarray, b: Sequence | np.ndarray) 
                          f"same length, got {len(a)} and {len(b)}.")
 
 
-def module(name: str, value: object) -> None:
+def module(name: str, value: object, arg: str = "model") -> None:
     """Nothing if ``value`` is an ``nn.Module``; otherwise a ValueError: "``name`` needs an
-    nn.Module, got ..." (``name``: the function or argument that needs it)."""
+    nn.Module as ``arg``, got ..." (``name``: the function that needs it; ``arg``: the
+    argument that should be one)."""
     if not isinstance(value, torch.nn.Module):
-        raise ValueError(f"{name} needs an nn.Module, got {type(value).__name__}.")
+        raise ValueError(f"{name} needs an nn.Module as {arg}, got {type(value).__name__}.")
 
 
 def module_in(model: object, layer: object, name: str) -> None:

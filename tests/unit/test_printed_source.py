@@ -16,6 +16,7 @@ An argument this cannot resolve fails the test rather than being skipped.
 from __future__ import annotations
 
 import ast
+import html
 import importlib
 import inspect
 import json
@@ -355,3 +356,38 @@ def test_finder_refuses_what_it_cannot_resolve_to_cnnlib(cells, why):
     (printed,) = find_printed(cells, "test")
     with pytest.raises(LookupError, match=why):
         resolve(printed)
+
+
+def stored_text(cell: dict) -> str:
+    """What a code cell's stored outputs show as text: streams, and the plain-text or
+    HTML (tags removed, entities decoded) form of displayed objects."""
+    parts = []
+    for out in cell.get("outputs", []):
+        parts.append("".join(out.get("text", "")))
+        data = out.get("data", {})
+        if "text/html" in data:
+            parts.append(html.unescape(re.sub(r"<[^>]+>", "", "".join(data["text/html"]))))
+        elif "text/plain" in data:
+            parts.append("".join(data["text/plain"]))
+    return "\n".join(parts)
+
+
+def stale_printouts(path: Path) -> list[str]:
+    """Printed objects whose current source is not what the chapter's stored output shows."""
+    cells = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+    stale = []
+    for printed in find_printed(["".join(c["source"]) for c in cells], path.name):
+        index = int(printed.where.rsplit(" ", 1)[1])
+        shown = stored_text(cells[index])
+        for obj in resolve(printed):
+            if inspect.getsource(obj).strip() not in shown:
+                stale.append(f"{printed.where}: {getattr(obj, '__qualname__', obj)}")
+    return stale
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_a_printed_function_in_the_stored_outputs_is_its_current_source(path):
+    stale = stale_printouts(path)
+    assert not stale, (
+        "the stored output shows an older version of these (re-execute the chapter: "
+        f"make execute NB={path.relative_to(path.parents[1])}): {stale}")
