@@ -52,8 +52,7 @@ def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
 def class_indices(target: Target, logits: torch.Tensor) -> torch.Tensor:
     """One class index per image: ``target`` (an int for every image, one per image, or None for
     each image's top class), checked against the batch size and the number of classes."""
-    if logits.ndim != 2:
-        raise ValueError(f"The model must return class scores (N, classes), got shape {tuple(logits.shape)}.")
+    check.tensor("logits", logits, "N, classes")
     n, classes = logits.shape
     if target is None:
         return logits.argmax(1)
@@ -71,7 +70,8 @@ def class_indices(target: Target, logits: torch.Tensor) -> torch.Tensor:
     for t in target:
         if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or not 0 <= t < classes:
             raise ValueError(
-                f"Class index {t!r} is out of range: the model has {classes} classes (0 to {classes - 1})."
+                f"target: class index {t!r} is out of range: the model has {classes} classes "
+                f"(0 to {classes - 1})."
             )
     return torch.tensor([int(t) for t in target], device=logits.device)
 

@@ -217,7 +217,7 @@ def module_in(model: object, layer: object, name: str) -> None:
             m is layer for m in model.modules()):
         got = f"a {type(layer).__name__} that is not in it" if is_module else type(layer).__name__
         raise ValueError(
-            f"{name} must be a module of the model (one of model.modules()), got {got}; "
+            f"{name} must be a module of the model (the layer to read, one of model.modules()), got {got}; "
             "e.g. model.layer4[-1] for a ResNet, model.features[-1] for MobileNetV2."
         )
 
@@ -243,7 +243,20 @@ def float_batch(name: str, x: object) -> torch.Tensor:
 def one_of(name: str, value: object, choices: Sequence[object]) -> object:
     """``value`` if it is one of ``choices`` (a bool never counts as 1 or 0); otherwise a
     ValueError naming it and listing the choices."""
-    if isinstance(value, bool) or value not in choices:
+    try:
+        found = not isinstance(value, bool) and value in choices
+    except (TypeError, ValueError, RuntimeError):  # an array or tensor compares element-wise
+        found = False
+    if not found:
         listed = ", ".join(repr(c) for c in choices)
         raise ValueError(f"{name} must be one of {listed}; got {value!r}.")
+    return value
+
+
+def tensor_at_least(name: str, value: object, ndim: int, dims: str) -> torch.Tensor:
+    """``value`` if it is a torch.Tensor with at least ``ndim`` dimensions, e.g. ``dims=
+    "..., H, W"``; otherwise a ValueError naming it, the shape it needs and what it got."""
+    if not isinstance(value, torch.Tensor) or value.ndim < ndim:
+        got = f"shape {tuple(value.shape)}" if isinstance(value, torch.Tensor) else type(value).__name__
+        raise ValueError(f"{name} must be a tensor of shape ({dims}), got {got}.")
     return value

@@ -194,6 +194,9 @@ def hook_output(module: nn.Module, detach: bool = True, cpu: bool = False,
 def hook_outputs(modules: Sequence[nn.Module], detach: bool = True, cpu: bool = False,
                  backward: bool = False) -> Hooks:
     """:func:`hook_output` on each module of a list: ``.stored`` lists their outputs (or gradients)."""
+    check.sequence("modules", modules, "a list of nn.Modules")
+    for i, m in enumerate(modules):
+        check.module(f"hook_outputs (item {i})", m, arg="modules")
     fn = output_gradient if backward else output_of
     return Hooks(modules, fn, backward=backward, detach=detach, cpu=cpu)
 
@@ -227,6 +230,7 @@ class TensorHook(OwnsHandles):
 
 def hook_tensor(tensor: torch.Tensor, fn: Callable[[torch.Tensor], Any] | None = None) -> TensorHook:
     """A :class:`TensorHook` on ``tensor``: ``.stored`` is its gradient (or ``fn(grad)``)."""
+    check.instance("tensor", tensor, torch.Tensor, "a torch.Tensor that requires grad")
     return TensorHook(tensor, fn)
 
 

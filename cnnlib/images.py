@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 import torch
 
+from cnnlib import check
+
 IMAGENET_MEAN: tuple[float, float, float] = (0.485, 0.456, 0.406)
 """Per-channel (R, G, B) mean of the ImageNet training images, for floats in [0, 1]."""
 
@@ -45,6 +47,9 @@ def check_images(x: torch.Tensor, name: str, floating: bool = True, arg: str = "
 def channel_params(x: torch.Tensor, mean: Sequence[float], std: Sequence[float],
                     name: str) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean and std as (C, 1, 1) tensors on x's device and dtype, checked against x's channels."""
+    check_images(x, name, floating=False)
+    check.sample("mean", mean)
+    check.sample("std", std)
     channels = x.shape[-3]
     if len(mean) != channels or len(std) != channels:
         raise ValueError(

@@ -41,6 +41,9 @@ def as_batch(x: torch.Tensor, op: str) -> tuple[torch.Tensor, bool]:
 def check_fits(x: torch.Tensor, kernel_size: tuple[int, int], stride: tuple[int, int],
                 padding: tuple[int, int], dilation: tuple[int, int]) -> None:
     """Raise ValueError (from conv_out) if the window does not fit the padded input."""
+    check.tensor("x", x, "N, C, H, W")
+    kernel_size, stride = int_pair("kernel_size", kernel_size), int_pair("stride", stride)
+    padding, dilation = int_pair("padding", padding, minimum=0), int_pair("dilation", dilation)
     for axis in range(2):
         conv_out(x.shape[2 + axis], kernel_size[axis], stride[axis], padding[axis], dilation[axis])
 

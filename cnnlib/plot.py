@@ -265,7 +265,11 @@ def overlay(image: ArrayLike, heatmap: ArrayLike, alpha: float = 0.5, cmap: str 
     if isinstance(heatmap, torch.Tensor):
         heat = heatmap.detach().cpu().float()
     else:
-        heat = torch.as_tensor(np.asarray(heatmap, dtype=np.float32))
+        try:
+            heat = torch.as_tensor(np.asarray(heatmap, dtype=np.float32))
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"heatmap must be an array (H, W) of numbers, got {type(heatmap).__name__}: "
+                             f"{err}.") from None
     if heat.ndim != 2:
         raise ValueError(f"overlay needs one heatmap (H, W), got {tuple(heat.shape)}; pick one: maps[0].")
     if heat.min() < -1e-6 or heat.max() > 1 + 1e-6:
@@ -295,6 +299,8 @@ def layer_label(module: torch.nn.Module) -> str | None:
     Identity, Dropout, Flatten)."""
     from torch import nn
 
+    check.module("layer_label", module, arg="module")
+
     if isinstance(module, nn.Conv2d):
         kh, kw = module.kernel_size
         stride = ", stride 2" if module.stride[0] == 2 else ""
@@ -320,6 +326,7 @@ def block_labels(module: torch.nn.Module) -> list[str]:
     """The :func:`layer_label` of each leaf layer of ``module``, in the order they are
     registered (the order the blocks of :mod:`cnnlib.models` run them), with "layer scale"
     before the stochastic depth of a block that has a ``layer_scale`` parameter."""
+    check.module("block_labels", module, arg="module")
     labels = []
     for _, m in module.named_modules():
         if any(True for _ in m.children()):
@@ -357,6 +364,7 @@ def show_block(module: torch.nn.Module, ax: plt.Axes | None = None, title: str |
     """
     if join not in ("+", "×", None):
         raise ValueError(f"join must be '+', '×' or None, got {join!r}.")
+    check.module("show_block", module, arg="module")
     labels = block_labels(module)
     if not labels:
         raise ValueError(f"{type(module).__name__} has no layers to draw.")
@@ -391,8 +399,10 @@ def show_block(module: torch.nn.Module, ax: plt.Axes | None = None, title: str |
 def show_blocks(blocks: Sequence[tuple], ncols: int = 3, width: float = 2.7) -> Figure:
     """:func:`show_block` for each ``(title, module, join)`` or ``(title, module, join,
     after)``, at most ``ncols`` (<= 3) a row, all drawn to the same vertical scale."""
-    if not blocks or any(len(b) not in (3, 4) for b in blocks):
-        raise ValueError("Pass (title, module, join) or (title, module, join, after) "
+    check.sequence("blocks", blocks, "a list of (title, module, join) tuples")
+    if not blocks or any(isinstance(b, str) or not isinstance(b, Sequence) or len(b) not in (3, 4)
+                         for b in blocks):
+        raise ValueError("blocks must be (title, module, join) or (title, module, join, after) "
                          "tuples, at least one.")
     if isinstance(ncols, bool) or not isinstance(ncols, int) or not 1 <= ncols <= 3:
         raise ValueError(f"ncols must be 1, 2 or 3 (the page is read on phones), got {ncols!r}.")

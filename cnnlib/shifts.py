@@ -47,6 +47,7 @@ def _images(x: object) -> torch.Tensor:
 def shift(x: torch.Tensor, offset: int | tuple[int, int]) -> torch.Tensor:
     """``x`` (..., H, W) moved circularly by ``offset`` = (down, right) pixels (an int:
     both); what leaves one edge re-enters at the opposite one."""
+    check.tensor_at_least("x", x, 2, "..., H, W")
     dy, dx = _offset("offset", offset)
     return torch.roll(x, shifts=(dy, dx), dims=(-2, -1))
 
@@ -65,6 +66,7 @@ def equivariance_error(
     (floor and ceil of offset / s, per axis). 0 means f commutes with the shift; for such
     offsets, a stride-s layer's output can at best match a neighbour.
     """
+    check.function("f", f)
     _images(x)
     dy, dx = _offset("offset", offset)
     check.int_at_least("stride", stride)
@@ -138,7 +140,7 @@ def antialias(model: nn.Sequential, size: int = 3) -> nn.Sequential:
     Size 3 by default: chapter 6's last block sees 2×2 maps, too small to reflect-pad by the
     2 pixels that size 4 needs."""
     if not isinstance(model, nn.Sequential):
-        raise ValueError(f"antialias takes an nn.Sequential of blocks (e.g. simple_cnn()), "
+        raise ValueError(f"antialias takes an nn.Sequential of blocks as model (e.g. simple_cnn()), "
                          f"got {type(model).__name__}.")
     out = copy.deepcopy(model)
     changed = 0
@@ -175,6 +177,9 @@ def offsets(max_shift: int) -> list[tuple[int, int]]:
 
 def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
     """Class probabilities (N, classes) of ``model`` for ``x``, on the CPU, in batches."""
+    check.module("predict", model)
+    _images(x)
+    check.int_at_least("batch_size", batch_size)
     device = next((p.device for p in model.parameters()), x.device)
     with torch.no_grad():
         return torch.cat([model(x[i:i + batch_size].to(device)).float().softmax(1).cpu()

@@ -55,6 +55,8 @@ def _betainc(a: float, b: float, x: float) -> float:
 
 def t_cdf(t: float, df: float) -> float:
     """P(T <= t) for Student's t distribution with ``df`` degrees of freedom."""
+    check.number("t", t)
+    check.positive("df", df)
     tail = 0.5 * _betainc(df / 2, 0.5, df / (df + t * t))  # P(T > |t|)
     return 1.0 - tail if t >= 0 else tail
 
@@ -63,6 +65,7 @@ def t_quantile(q: float, df: float) -> float:
     """The ``q`` quantile of Student's t with ``df`` degrees of freedom (bisection on
     :func:`t_cdf`), e.g. ``t_quantile(0.975, 9)`` = 2.262."""
     check.level("q", q)
+    check.positive("df", df)
     if q < 0.5:
         return -t_quantile(1.0 - q, df)
     low, high = 0.0, 1.0

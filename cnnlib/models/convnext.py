@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnlib.check import int_at_least, int_in_range, probability
+from cnnlib.check import int_at_least, int_in_range, one_of, probability
 from cnnlib.models.resnet import BasicBlock, ShortcutA
 
 
@@ -210,6 +210,8 @@ class Design:
 
 def norm_layer(kind: str, channels: int) -> nn.Module:
     """Batch norm, or LayerNorm over the channels of each pixel."""
+    one_of("kind", kind, ("batch", "layer"))
+    int_at_least("channels", channels)
     if kind == "batch":
         return nn.BatchNorm2d(channels)
     return LayerNorm2d(channels, eps=1e-6)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from cnnlib.check import int_at_least, one_of, probability
+from cnnlib.check import int_at_least, module, one_of, probability
 
 
 class ConvBNAct(nn.Sequential):
@@ -189,6 +189,7 @@ def init_weights(model: nn.Module) -> None:
     """torchvision's MobileNetV2 initialisation: He (fan-out) for every
     convolution, batch norm as the identity, small normal linear weights,
     zero biases."""
+    module("init_weights", model)
     for m in model.modules():
         if isinstance(m, nn.Conv2d):
             nn.init.kaiming_normal_(m.weight, mode="fan_out")

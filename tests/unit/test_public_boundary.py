@@ -50,7 +50,22 @@ EXEMPT = {
     "cnnlib.config.pick": "returns the quick or the full value, whatever they are",
 }
 
-OWNED_ELSEWHERE = ("cnnlib.hooks.", "cnnlib.cam.")  # being reworked by the hooks helper (issue 25)
+NOT_YET = {
+    # Printed whole in chapters 13 and 14, whose stored runs the prose quotes: a check added
+    # inside them changes the stored source, so each waits for that chapter's next
+    # re-execution. Listed one by one so that a function that starts to pass is noticed.
+    # A key is a function, "function(arg)" for one argument, or "function(arg=label)" for one
+    # wrong value of it (the others are accepted, which the sweep allows).
+    "cnnlib.cam.target_score": "printed in chapter 14: needs check.tensor for logits and targets",
+    "cnnlib.cam.min_max_scale": "printed in chapter 14: needs check.tensor for maps",
+    "cnnlib.cam.scale_and_resize": "printed in chapter 14: needs check.tensor (maps), check.int_pair (size)",
+    "cnnlib.cam.activations_and_gradients(x)": "printed in chapter 14: needs check.float_batch for x",
+    "cnnlib.hooks.hook_output": "printed in chapter 13 (as is Hook, whose check.module names it model): "
+                                "needs check.module(..., arg='module')",
+    **{f"cnnlib.hooks.output_gradient(grad_output={label})":
+       "printed in chapter 13, and a callback PyTorch calls with a tuple: grad_output[0] unchecked"
+       for label in ("None", "an int", "a bool")},
+}
 
 PRINTED_UNCHECKED = {
     # Printed whole by a chapter that trains: a check added here changes the stored output, so
@@ -114,8 +129,13 @@ VALID: dict[str, Kwargs] = {
     "cnnlib.cam.cam": lambda: (lambda m: {"model": m, "x": torch.rand(1, 3, 8, 8), "features": m[1],
                                           "classifier": m[4]})(_cnn()),
     "cnnlib.cam.saliency": lambda: {"model": _cnn(), "x": torch.rand(1, 3, 8, 8)},
-    "cnnlib.cam.overlay": lambda: {"image": np.zeros((8, 8, 3), dtype=np.uint8),
-                                   "heatmap": np.zeros((8, 8), dtype=np.float32)},
+    "cnnlib.cam.activations_and_gradients": lambda: (lambda m: {"model": m, "layer": m[1],
+                                                                "x": torch.rand(1, 3, 8, 8)})(_cnn()),
+    "cnnlib.cam.class_indices": lambda: {"target": None, "logits": torch.zeros(2, 3)},
+    "cnnlib.cam.eval_mode": lambda: {"model": _linear()},
+    "cnnlib.cam.min_max_scale": lambda: {"maps": torch.rand(2, 4, 4)},
+    "cnnlib.cam.scale_and_resize": lambda: {"maps": torch.rand(2, 4, 4), "size": (8, 8)},
+    "cnnlib.cam.target_score": lambda: {"logits": torch.zeros(2, 3), "targets": torch.tensor([0, 2])},
     "cnnlib.config.device_of": lambda: {"model": _linear()},
     "cnnlib.data.fetch": lambda: {"name": "imagenette/classes.csv", "download": False},
     "cnnlib.data.subset": lambda: {"s": _image_set()},
@@ -129,16 +149,28 @@ VALID: dict[str, Kwargs] = {
                                                  "x": torch.rand(1, 1, 28, 28)},
     "cnnlib.explore.digits.draw_digit": lambda: {"model": _digit_net(), "samples": False},
     "cnnlib.hooks.count_hooks": lambda: {"model": _linear()},
+    "cnnlib.hooks.detached_copy": lambda: {"x": torch.ones(2)},
+    "cnnlib.hooks.output_of": lambda: {"module": nn.ReLU(), "inputs": (torch.ones(2),),
+                                       "output": torch.ones(2)},
+    "cnnlib.hooks.output_gradient": lambda: {"module": nn.ReLU(), "grad_input": (torch.ones(2),),
+                                             "grad_output": (torch.ones(2),)},
     "cnnlib.hooks.hook_output": lambda: {"module": nn.ReLU()},
     "cnnlib.hooks.hook_outputs": lambda: {"modules": [nn.ReLU()]},
     "cnnlib.hooks.hook_tensor": lambda: {"tensor": torch.ones(2, requires_grad=True)},
     "cnnlib.images.normalize": lambda: {"x": torch.rand(2, 3, 4, 4)},
     "cnnlib.images.denormalize": lambda: {"x": torch.rand(2, 3, 4, 4)},
+    "cnnlib.images.check_images": lambda: {"x": torch.rand(2, 3, 4, 4), "name": "normalize"},
+    "cnnlib.images.channel_params": lambda: {"x": torch.rand(2, 3, 4, 4), "mean": (0.5, 0.5, 0.5),
+                                             "std": (0.2, 0.2, 0.2), "name": "normalize"},
     "cnnlib.images.channel_stats": lambda: {"images": torch.randint(0, 256, (2, 3, 4, 4), dtype=torch.uint8)},
     "cnnlib.kernels.get": lambda: {"name": "sobel_x"},
     "cnnlib.loaders.tensor_loaders": lambda: {"train": _image_set(), "valid": _image_set(4)},
     "cnnlib.loaders.random_shift": lambda: {"x": torch.rand(2, 1, 4, 4)},
     "cnnlib.loaders.random_flip": lambda: {"x": torch.rand(2, 1, 4, 4)},
+    "cnnlib.models.convnext.norm_layer": lambda: {"kind": "batch", "channels": 4},
+    "cnnlib.models.convnext.roadmap_net": lambda: {"step": 0},
+    "cnnlib.models.lenet.check_input": lambda: {"x": torch.rand(1, 1, 32, 32)},
+    "cnnlib.models.mobilenet.init_weights": lambda: {"model": _cnn()},
     "cnnlib.models.lenet.discriminative_loss": lambda: {"scores": torch.zeros(2, 10),
                                                         "target": torch.zeros(2, dtype=torch.int64)},
     "cnnlib.models.resnet.conv3x3": lambda: {"in_planes": 2, "out_planes": 3},
@@ -152,6 +184,10 @@ VALID: dict[str, Kwargs] = {
     # 16 x 16, so that the int of BAD (7) is a kernel_size or dilation that fits: right type, right size
     "cnnlib.ops.windows": lambda: {"x": torch.rand(1, 1, 16, 16), "kernel_size": (3, 3), "stride": (1, 1),
                                    "dilation": (1, 1)},
+    "cnnlib.ops.as_batch": lambda: {"x": torch.rand(1, 1, 4, 4), "op": "conv2d"},
+    "cnnlib.ops.check_fits": lambda: {"x": torch.rand(1, 1, 16, 16), "kernel_size": (3, 3), "stride": (1, 1),
+                                      "padding": (0, 0), "dilation": (1, 1)},
+    "cnnlib.ops.pool_args": lambda: {"kernel_size": 2, "stride": None, "padding": 0},
     "cnnlib.ops.conv2d_args": lambda: {"x": torch.rand(1, 1, 5, 5), "weight": torch.rand(2, 1, 3, 3),
                                        "bias": None, "stride": 1, "padding": 0, "dilation": 1, "groups": 1},
     "cnnlib.ops.conv2d": lambda: {"x": torch.rand(1, 1, 5, 5), "weight": torch.rand(2, 1, 3, 3)},
@@ -159,6 +195,12 @@ VALID: dict[str, Kwargs] = {
                                         "padding": 0, "op": "max_pool2d", "fill": 0.0},
     "cnnlib.ops.max_pool2d": lambda: {"x": torch.rand(1, 1, 4, 4), "kernel_size": 2},
     "cnnlib.ops.avg_pool2d": lambda: {"x": torch.rand(1, 1, 4, 4), "kernel_size": 2},
+    "cnnlib.plot.overlay": lambda: {"image": np.zeros((8, 8, 3), dtype=np.uint8),
+                                    "heatmap": np.zeros((8, 8), dtype=np.float32)},
+    "cnnlib.plot.layer_label": lambda: {"module": nn.Conv2d(2, 4, 3)},
+    "cnnlib.plot.block_labels": lambda: {"module": _cnn()},
+    "cnnlib.plot.show_block": lambda: {"module": _cnn()},
+    "cnnlib.plot.show_blocks": lambda: {"blocks": [("a block", _cnn(), "+")]},
     "cnnlib.plot.to_numpy_image": lambda: {"image": torch.rand(3, 4, 4)},
     "cnnlib.plot.show_images": lambda: {"images": [np.zeros((4, 4))]},
     "cnnlib.plot.show_kernel": lambda: {"kernel": torch.ones(3, 3)},
@@ -176,6 +218,25 @@ VALID: dict[str, Kwargs] = {
     "cnnlib.shapes.conv_macs": lambda: {"in_ch": 1, "out_ch": 2, "kernel_size": 3, "out_size": 4},
     "cnnlib.shapes.layer_counts": lambda: {"model": nn.Sequential(nn.Conv2d(1, 2, 3)),
                                            "input_shape": (1, 8, 8)},
+    "cnnlib.shifts.shift": lambda: {"x": torch.rand(1, 1, 4, 4), "offset": 1},
+    "cnnlib.shifts.equivariance_error": lambda: {"f": nn.ReLU(), "x": torch.rand(1, 1, 4, 4), "offset": 1},
+    "cnnlib.shifts.binomial_filter": lambda: {"size": 3},
+    "cnnlib.shifts.antialias": lambda: {"model": nn.Sequential(nn.Sequential(nn.Conv2d(1, 2, 3, stride=2),
+                                                                            nn.ReLU()))},
+    "cnnlib.shifts.check_model_inputs": lambda: {"model": _cnn(), "x": torch.rand(2, 3, 8, 8),
+                                                 "max_shift": 1},
+    "cnnlib.shifts.offsets": lambda: {"max_shift": 1},
+    "cnnlib.shifts.predict": lambda: {"model": _cnn(), "x": torch.rand(2, 3, 8, 8)},
+    "cnnlib.shifts.shift_consistency": lambda: {"model": _cnn(), "x": torch.rand(2, 3, 8, 8), "max_shift": 1},
+    "cnnlib.shifts.true_class_probability": lambda: {"model": _cnn(), "x": torch.rand(2, 3, 8, 8),
+                                                     "labels": torch.tensor([0, 2]), "max_shift": 1},
+    "cnnlib.stats.t_cdf": lambda: {"t": 1.0, "df": 3},
+    "cnnlib.stats.t_quantile": lambda: {"q": 0.975, "df": 3},
+    "cnnlib.stats.mean_ci": lambda: {"values": [1.0, 2.0, 4.0]},
+    "cnnlib.stats.bootstrap_ci": lambda: {"values": [1.0, 2.0, 4.0], "n": 100},
+    "cnnlib.stats.mcnemar": lambda: {"correct_a": [True, False, True], "correct_b": [True, True, False]},
+    "cnnlib.stats.spearman": lambda: {"x": [1.0, 2.0, 4.0], "y": [1.0, 3.0, 2.0]},
+    "cnnlib.stats.permutation_p": lambda: {"x": [1.0, 2.0, 4.0], "y": [1.0, 3.0, 2.0]},
     "cnnlib.train.evaluate": lambda: {"model": _linear(), "loader": _batches()},
     "cnnlib.train.train_epoch": lambda: {**_training(), "loader": _batches()},
     "cnnlib.train.fit": lambda: {**_training(), "train_loader": _batches(), "valid_loader": _batches(),
@@ -214,8 +275,10 @@ CASES = [(q, arg, label) for q, f in FUNCTIONS.items() for arg in required(f) fo
 
 def _param(qualname: str, arg: str, label: str):
     marks = []
-    if qualname.startswith(OWNED_ELSEWHERE):
-        marks = [pytest.mark.xfail(reason="hooks helper", strict=False)]
+    keys = (f"{qualname}({arg}={label})", f"{qualname}({arg})", qualname)
+    reason = next((NOT_YET[k] for k in keys if k in NOT_YET), None)
+    if reason is not None:
+        marks = [pytest.mark.xfail(reason=reason, strict=True)]
     elif qualname in PRINTED_UNCHECKED:
         marks = [pytest.mark.xfail(reason=PRINTED_UNCHECKED[qualname], strict=False)]
     return pytest.param(qualname, arg, label, id=f"{qualname.removeprefix('cnnlib.')}-{arg}-{label}",
