@@ -94,9 +94,13 @@ def instance(name: str, value: object, kind: type | tuple[type, ...], what: str)
 
 
 def sequence(name: str, value: object, what: str) -> None:
-    """Nothing if ``value`` is a list or a tuple; otherwise a TypeError that says ``name`` must
-    be ``what`` (e.g. "a list of images") and what it got."""
-    if not isinstance(value, (list, tuple)):
+    """Nothing if ``value`` is a sequence of items: a list, a tuple, or any other object with
+    a length and indexing (fastai's ``CategoryMap``, for one), but not a string, a dict, a
+    tensor or an array; otherwise a TypeError that says ``name`` must be ``what`` (e.g. "a
+    list of images") and what it got."""
+    indexable = hasattr(value, "__len__") and hasattr(value, "__getitem__")
+    excluded = isinstance(value, (str, bytes, dict, torch.Tensor, np.ndarray))
+    if not indexable or excluded:
         raise TypeError(f"{name} must be {what}, got {type(value).__name__}.")
 
 
