@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torchvision
+from test_models_resnet import randomize_batch_norms
 from torch import nn
 from torchvision.ops import SqueezeExcitation as TorchvisionSE
 
@@ -15,19 +16,6 @@ from cnnlib.models.mobilenet import ConvBNAct
 
 def n_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
-
-
-def randomize_batch_norms(model: nn.Module, seed: int = 0) -> None:
-    """Non-trivial BN statistics and affine parameters, so eval mode tests each one's place."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                c = m.num_features
-                m.running_mean.copy_(0.1 * torch.randn(c, generator=g))
-                m.running_var.copy_(0.5 + torch.rand(c, generator=g))
-                m.weight.copy_(0.5 + torch.rand(c, generator=g))
-                m.bias.copy_(0.1 * torch.randn(c, generator=g))
 
 
 # --------------------------------------------------------------------------- MobileNetV2
