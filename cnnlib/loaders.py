@@ -29,6 +29,7 @@ def tensor_loaders(
     normalize: bool = True,
     device: torch.device | str | None = None,
     seed: int = 0,
+    drop_last: bool = False,
 ) -> tuple[DataLoader, DataLoader]:
     """DataLoaders of float images and int64 labels from two ImageSets.
 
@@ -37,13 +38,21 @@ def tensor_loaders(
     looked at), so the training inputs have mean 0 and std 1 per channel. The whole set lives
     in memory (on ``device`` if given, which saves a copy per batch on a GPU). The training
     loader shuffles (seeded by ``seed``); each batch is one indexing operation, not
-    ``batch_size`` separate ones.
+    ``batch_size`` separate ones. With ``drop_last`` the training loader skips the last,
+    partial batch of every epoch (a different remainder each time, since it shuffles): a
+    batch-norm network then never normalises with the statistics of a handful of images,
+    nor puts them into its running averages just before it is evaluated. The validation
+    loader always yields every sample.
     """
     check.instance("train", train, ImageSet, "an ImageSet (e.g. data.mnist('train'))")
     check.instance("valid", valid, ImageSet, "an ImageSet (e.g. data.mnist('test'))")
     int_at_least("batch_size", batch_size)
     flag("normalize", normalize)
     int_at_least("seed", seed, minimum=0)
+    flag("drop_last", drop_last)
+    if drop_last and len(train) < batch_size:
+        raise ValueError(f"drop_last=True with {len(train)} training images and batch_size="
+                         f"{batch_size} leaves no batch: use a smaller batch_size.")
     if len(train) == 0 or len(valid) == 0:
         raise ValueError(f"Both sets need samples: got {len(train)} training and {len(valid)} "
                          "validation images.")
@@ -57,7 +66,8 @@ def tensor_loaders(
         generator = torch.Generator().manual_seed(seed)
         order = RandomSampler(ds, generator=generator) if shuffle else SequentialSampler(ds)
         # batch_size=None + a BatchSampler: the dataset is indexed with a whole list at once.
-        return DataLoader(ds, sampler=BatchSampler(order, batch_size, drop_last=False), batch_size=None)
+        batches = BatchSampler(order, batch_size, drop_last=drop_last and shuffle)
+        return DataLoader(ds, sampler=batches, batch_size=None)
 
     return loader(train, True), loader(valid, False)
 

@@ -421,3 +421,139 @@ def show_blocks(blocks: Sequence[tuple], ncols: int = 3, width: float = 2.7) -> 
         ax.set_ylim(n_rows(b) - tallest - 0.6, ax.get_ylim()[1])
     fig.tight_layout()
     return fig
+
+
+# --------------------------------------------------------------------------- architecture figures
+
+STACK_COLOURS = {
+    "input": "#eeeeee",   # the image
+    "conv": "#90be6d",    # convolutions (green, as in show_block)
+    "pool": "#d9ead3",    # pooling and subsampling
+    "norm": "#d9d9d9",    # normalisation
+    "fc": "#8ecae6",      # fully connected layers (blue)
+    "output": "#fff3b0",  # the scores
+}
+"""The colour of each kind of box that :func:`show_layer_stacks` draws."""
+
+
+def _stack_rows(name: str, rows: object) -> list[tuple[str, str]]:
+    check.sequence(name, rows, "a list of (label, kind) pairs")
+    pairs = []
+    for row in rows:
+        if (isinstance(row, str) or not isinstance(row, Sequence) or len(row) != 2
+                or not isinstance(row[0], str) or row[1] not in STACK_COLOURS):
+            raise ValueError(f"{name} must hold (label, kind) pairs with kind one of "
+                             f"{sorted(STACK_COLOURS)}, got {row!r}.")
+        pairs.append((row[0], row[1]))
+    if not pairs:
+        raise ValueError(f"{name} is empty: give at least one (label, kind) pair.")
+    return pairs
+
+
+def show_layer_stacks(stacks: Sequence[tuple], ncols: int = 2, width: float = 3.2,
+                      fontsize: float = 8) -> Figure:
+    """Draw networks as columns of boxes, input at the top, one box per layer or stage.
+
+    ``stacks`` holds ``(title, rows)`` pairs, ``rows`` a list of ``(label, kind)`` with
+    ``kind`` a key of :data:`STACK_COLOURS` ("input", "conv", "pool", "norm", "fc",
+    "output"), which sets the box's colour. At most ``ncols`` (<= 3) stacks a row, all to
+    the same vertical scale, so that a deeper network is drawn taller. Returns the figure.
+    """
+    check.sequence("stacks", stacks, "a list of (title, rows) pairs")
+    if not stacks or any(isinstance(s, str) or not isinstance(s, Sequence) or len(s) != 2
+                         or not isinstance(s[0], str) for s in stacks):
+        raise ValueError("stacks must be (title, rows) pairs, at least one, with a str title.")
+    columns = [(title, _stack_rows(f"the rows of {title!r}", rows)) for title, rows in stacks]
+    if isinstance(ncols, bool) or not isinstance(ncols, int) or not 1 <= ncols <= 3:
+        raise ValueError(f"ncols must be 1, 2 or 3 (the page is read on phones), got {ncols!r}.")
+    check.positive("width", width)
+    check.positive("fontsize", fontsize)
+    ncols = min(ncols, len(columns))
+    nrows = -(-len(columns) // ncols)
+    tallest = max(len(rows) for _, rows in columns)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, (0.42 * tallest + 0.6) * nrows),
+                             squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, (title, rows) in zip(axes.flat, columns, strict=False):
+        for i, (label, kind) in enumerate(rows):
+            y = -i
+            if i:
+                ax.annotate("", xy=(0.5, y + 0.3), xytext=(0.5, y + 0.7),
+                            arrowprops={"arrowstyle": "->", "lw": 0.8, "color": "0.3"})
+            ax.text(0.5, y, label, ha="center", va="center", fontsize=fontsize,
+                    bbox={"boxstyle": "round,pad=0.3", "fc": STACK_COLOURS[kind], "ec": "0.3"})
+        ax.set_xlim(0, 1)
+        ax.set_ylim(-tallest + 0.4, 0.6)
+        ax.set_title(title, fontsize=fontsize + 2)
+    fig.tight_layout()
+    return fig
+
+
+def _branch_box(ax: plt.Axes, x: float, y: float, w: float, text: str, fontsize: float) -> None:
+    from matplotlib.patches import FancyBboxPatch
+
+    colour = ("#cfe2f3" if text.startswith("1×1") else "#d9ead3" if text.startswith("pool")
+              else "#eeeeee" if text.startswith(("input", "concat")) else "#fce5cd")
+    ax.add_patch(FancyBboxPatch((x - w / 2, y - 0.3), w, 0.6, boxstyle="round,pad=0.02",
+                                fc=colour, ec="0.3"))
+    ax.text(x, y, text, ha="center", va="center", fontsize=fontsize)
+
+
+def show_branches(branches: Sequence[Sequence[str]], bottom: str, top: str,
+                  ax: plt.Axes | None = None, title: str | None = None,
+                  fontsize: float = 8) -> plt.Axes:
+    """Draw a multi-branch module (an Inception module, a grid reduction) as boxes: one column
+    per branch, its layers from the shared input box ``bottom`` up to the ``top`` box where the
+    branches are concatenated. ``branches`` holds one list of box labels per branch, bottom
+    first; labels starting with "1×1" are drawn blue, "pool" green, the rest orange."""
+    check.sequence("branches", branches, "a list of branches, each a list of labels")
+    if not branches or any(isinstance(b, str) or not isinstance(b, Sequence) or not b
+                           or not all(isinstance(t, str) for t in b) for b in branches):
+        raise ValueError("branches must be non-empty lists of str labels, at least one.")
+    for name, value in (("bottom", bottom), ("top", top)):
+        if not isinstance(value, str):
+            raise TypeError(f"{name} must be a str (a box label), got {type(value).__name__}.")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.4, 0.7 * (max(len(b) for b in branches) + 2)))
+    depth = max(len(b) for b in branches)
+    n = len(branches)
+    middle = (n - 1) / 2
+
+    def arrow(x0: float, y0: float, x1: float, y1: float) -> None:
+        ax.annotate("", (x1, y1 - 0.3), (x0, y0 + 0.3), arrowprops={"arrowstyle": "->", "color": "0.4"})
+
+    _branch_box(ax, middle, 0, n - 0.1, bottom, fontsize)
+    for i, labels in enumerate(branches):
+        y = 0
+        for j, label in enumerate(labels, start=1):
+            arrow(i if j > 1 else middle + (i - middle) * 0.8, y, i, j)
+            _branch_box(ax, i, j, 0.92, label, fontsize)
+            y = j
+        arrow(i, y, middle + (i - middle) * 0.8, depth + 1)
+    _branch_box(ax, middle, depth + 1, n - 0.1, top, fontsize)
+    ax.set(xlim=(-0.55, n - 0.45), ylim=(-0.5, depth + 1.5))
+    if title:
+        ax.set_title(title, fontsize=fontsize + 2)
+    ax.axis("off")
+    return ax
+
+
+def show_modules(modules: Sequence[tuple], width: float = 6.4, fontsize: float = 8) -> Figure:
+    """:func:`show_branches` for each ``(title, branches, bottom, top)``, one module a row,
+    each row as tall as its deepest branch. Returns the figure."""
+    check.sequence("modules", modules, "a list of (title, branches, bottom, top) tuples")
+    if not modules or any(isinstance(m, str) or not isinstance(m, Sequence) or len(m) != 4
+                          for m in modules):
+        raise ValueError("modules must be (title, branches, bottom, top) tuples, at least one.")
+    check.positive("width", width)
+    heights = []
+    for m in modules:
+        check.sequence("branches", m[1], "a list of branches, each a list of labels")
+        heights.append(max((len(b) for b in m[1]), default=1) + 2)
+    fig, axes = plt.subplots(len(modules), 1, figsize=(width, 0.62 * sum(heights) + 0.4),
+                             gridspec_kw={"height_ratios": heights}, squeeze=False)
+    for ax, (title, branches, bottom, top) in zip(axes[:, 0], modules, strict=True):
+        show_branches(branches, bottom, top, ax=ax, title=title, fontsize=fontsize)
+    fig.tight_layout()
+    return fig

@@ -12,6 +12,12 @@ Because the module and parameter names match torchvision's (``features``, ``avgp
 ``classifier``), ``AlexNet().load_state_dict(torchvision.models.alexnet().state_dict())``
 works and the two give the same outputs.
 
+:func:`alexnet_2012` is the network of the 2012 paper itself (:class:`AlexNet2012`): 96, 256,
+384, 384, 256 channels, conv2, conv4 and conv5 grouped in two as on the two GPUs, local
+response normalisation after conv1 and conv2, and dropout on the *outputs* of fc6 and fc7
+(after their ReLU), where torchvision puts it on their inputs. No pretrained weights exist for
+it; chapter 8 counts it.
+
 :func:`mini_alexnet` is chapter 8's scaled-down AlexNet for 32×32 images (CIFAR-10).
 """
 
@@ -77,6 +83,63 @@ class AlexNet(nn.Module):
 def alexnet(num_classes: int = 1000, dropout: float = 0.5) -> AlexNet:
     """torchvision's ``alexnet(weights=None)``, built here: 61,100,840 parameters for 1000 classes."""
     return AlexNet(num_classes=num_classes, dropout=dropout)
+
+
+# ---------------------------------------------------- the 2012 paper's network
+
+
+class AlexNet2012(nn.Module):
+    """AlexNet as Krizhevsky et al. (2012) describe it, for 227×227 images
+    (the paper's "224" does not give its 55×55 maps). conv2, conv4 and
+    conv5 see only their GPU's half (groups=2); LRN (k=2, n=5, alpha=1e-4,
+    beta=0.75; PyTorch divides alpha by n) follows the ReLUs of conv1 and
+    conv2; dropout zeroes the outputs of fc6 and fc7. (N, 3, 227, 227) ->
+    (N, num_classes); 60,965,224 parameters for 1000 classes."""
+
+    def __init__(self, num_classes: int = 1000,
+                 dropout: float = 0.5) -> None:
+        super().__init__()
+        int_at_least("num_classes", num_classes)
+        probability("dropout", dropout)
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 96, kernel_size=11, stride=4),  # 227 -> 55
+            nn.ReLU(inplace=True),
+            nn.LocalResponseNorm(5, alpha=5e-4, beta=0.75, k=2.0),
+            nn.MaxPool2d(kernel_size=3, stride=2),  # -> 27
+            nn.Conv2d(96, 256, kernel_size=5, padding=2, groups=2),
+            nn.ReLU(inplace=True),
+            nn.LocalResponseNorm(5, alpha=5e-4, beta=0.75, k=2.0),
+            nn.MaxPool2d(kernel_size=3, stride=2),  # -> 13
+            nn.Conv2d(256, 384, kernel_size=3, padding=1),  # both GPUs
+            nn.ReLU(inplace=True),
+            nn.Conv2d(384, 384, kernel_size=3, padding=1, groups=2),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(384, 256, kernel_size=3, padding=1, groups=2),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(kernel_size=3, stride=2),  # -> 6
+        )
+        self.classifier = nn.Sequential(
+            nn.Linear(256 * 6 * 6, 4096),  # fc6
+            nn.ReLU(inplace=True),
+            nn.Dropout(p=dropout),  # on fc6's outputs
+            nn.Linear(4096, 4096),  # fc7
+            nn.ReLU(inplace=True),
+            nn.Dropout(p=dropout),  # on fc7's outputs
+            nn.Linear(4096, num_classes),  # fc8
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        image_batch(x, (3, 227, 227), "The 2012 AlexNet")
+        x = self.features(x)
+        x = torch.flatten(x, 1)
+        return self.classifier(x)
+
+
+def alexnet_2012(num_classes: int = 1000,
+                 dropout: float = 0.5) -> AlexNet2012:
+    """The 2012 paper's AlexNet (:class:`AlexNet2012`): 60,965,224
+    parameters for 1000 classes, 227×227 input."""
+    return AlexNet2012(num_classes=num_classes, dropout=dropout)
 
 
 # ---------------------------------------------- scaled down to 32×32 (chapter 8)

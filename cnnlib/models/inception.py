@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from cnnlib import check
 from cnnlib.check import flag, int_at_least, probability
 
 # Smallest input height/width. At 75 the grid that is 17×17 at 299 is 3×3; at 74 it is 2×2,
@@ -194,6 +195,43 @@ class InceptionE(nn.Module):
         )
         branch_pool = self.branch_pool(F.avg_pool2d(x, kernel_size=3, stride=1, padding=1))
         return torch.cat([branch1x1, branch3x3, branch3x3dbl, branch_pool], 1)
+
+
+# The branches of each module, bottom (input side) first: attribute names of its BasicConv2d
+# layers, or a label for a pooling step that has no layer of its own.
+_BRANCHES = {
+    InceptionA: [["branch1x1"], ["branch5x5_1", "branch5x5_2"],
+                 ["branch3x3dbl_1", "branch3x3dbl_2", "branch3x3dbl_3"],
+                 ["pool: avg 3×3", "branch_pool"]],
+    InceptionB: [["branch3x3"], ["branch3x3dbl_1", "branch3x3dbl_2", "branch3x3dbl_3"],
+                 ["pool: max 3×3, /2"]],
+    InceptionC: [["branch1x1"], ["branch7x7_1", "branch7x7_2", "branch7x7_3"],
+                 [f"branch7x7dbl_{i}" for i in range(1, 6)], ["pool: avg 3×3", "branch_pool"]],
+    InceptionD: [["branch3x3_1", "branch3x3_2"], [f"branch7x7x3_{i}" for i in range(1, 5)],
+                 ["pool: max 3×3, /2"]],
+}
+
+
+def branch_labels(module: nn.Module) -> list[list[str]]:
+    """The branches of an :class:`InceptionA`, ``B``, ``C`` or ``D`` module as box labels for
+    :func:`cnnlib.plot.show_branches`, input side first: "5×5, 64" for a convolution with its
+    kernel and output channels ("/2" when its stride is 2), and the pooling steps. Read from
+    the module's layers, so the labels always match the weights."""
+    check.module("branch_labels", module, arg="module")
+    branches = _BRANCHES.get(type(module))
+    if branches is None:
+        raise ValueError(f"branch_labels draws InceptionA, B, C or D modules, got "
+                         f"{type(module).__name__}.")
+
+    def label(name: str) -> str:
+        if name.startswith("pool"):
+            return name
+        conv = getattr(module, name).conv
+        kh, kw = conv.kernel_size
+        stride = ", /2" if conv.stride[0] == 2 else ""
+        return f"{kh}×{kw}, {conv.out_channels}{stride}"
+
+    return [[label(name) for name in branch] for branch in branches]
 
 
 class InceptionAux(nn.Module):

@@ -111,3 +111,19 @@ def test_random_flip_mirrors_about_half_the_images_and_nothing_else():
     assert 70 < int(mirrored.sum()) < 130
     with pytest.raises(ValueError, match="N, C, H, W"):
         loaders.random_flip(torch.zeros(4, 5))
+
+
+def test_tensor_loaders_drop_last_skips_only_the_partial_training_batch():
+    tr, va = tiny_set(50), tiny_set(20, seed=1)
+    train_dl, valid_dl = loaders.tensor_loaders(tr, va, batch_size=16, drop_last=True)
+    sizes = [len(yb) for _, yb in train_dl]
+    assert sizes == [16, 16, 16] and len(train_dl) == 3  # 50 = 3 x 16 + 2: the 2 are skipped
+    assert [len(yb) for _, yb in valid_dl] == [16, 4]  # validation keeps every sample
+    kept = torch.cat([yb for _, yb in loaders.tensor_loaders(tr, va, batch_size=16)[0]])[:48]
+    dropped = torch.cat([yb for _, yb in loaders.tensor_loaders(tr, va, batch_size=16,
+                                                                drop_last=True)[0]])
+    assert torch.equal(kept, dropped)  # same shuffle, only the remainder goes
+    with pytest.raises(ValueError, match="drop_last"):
+        loaders.tensor_loaders(tiny_set(5), tiny_set(5), batch_size=8, drop_last=True)
+    with pytest.raises(ValueError, match="drop_last"):
+        loaders.tensor_loaders(tr, va, drop_last="yes")

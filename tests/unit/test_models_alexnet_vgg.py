@@ -14,7 +14,7 @@ import torchvision
 from torch import nn
 
 import cnnlib.models
-from cnnlib.models.alexnet import alexnet, mini_alexnet
+from cnnlib.models.alexnet import alexnet, alexnet_2012, mini_alexnet
 from cnnlib.models.vgg import CONFIGS, MINI_CONFIG, make_classifier, make_features, mini_vgg, vgg, vgg16
 
 PARAMS = {11: 132_863_336, 13: 133_047_848, 16: 138_357_544, 19: 143_667_240}
@@ -281,3 +281,36 @@ def test_make_classifier_rejects_bad_arguments(kwargs):
     args = dict(in_features=8, width=4, num_classes=3) | kwargs
     with pytest.raises(ValueError, match=next(iter(kwargs))):
         make_classifier(**args)
+
+
+# --------------------------------------------------------------- the 2012 paper's AlexNet
+
+
+def test_alexnet_2012_has_the_papers_layers_and_parameter_count():
+    with torch.device("meta"):
+        net = alexnet_2012()
+    convs = [m for m in net.features if isinstance(m, nn.Conv2d)]
+    assert [c.out_channels for c in convs] == [96, 256, 384, 384, 256]
+    assert [c.groups for c in convs] == [1, 2, 1, 2, 2]  # conv3 reads both GPUs' halves
+    assert sum(isinstance(m, nn.LocalResponseNorm) for m in net.features) == 2
+    assert n_params(net) == 60_965_224
+
+
+def test_alexnet_2012_drops_the_outputs_of_fc6_and_fc7_not_their_inputs():
+    kinds = [type(m).__name__ for m in alexnet_2012().classifier]
+    assert kinds == ["Linear", "ReLU", "Dropout", "Linear", "ReLU", "Dropout", "Linear"]
+    torchvision_kinds = [type(m).__name__ for m in torchvision.models.alexnet().classifier]
+    assert torchvision_kinds[:2] == ["Dropout", "Linear"]  # torchvision: dropout before fc6
+
+
+def test_alexnet_2012_maps_227_pixels_to_55_and_refuses_224():
+    torch.manual_seed(0)
+    net = alexnet_2012(num_classes=7).eval()
+    x = torch.randn(2, 3, 227, 227)
+    with torch.no_grad():
+        assert net.features[0](x).shape[-1] == 55
+        assert net(x).shape == (2, 7)
+    with pytest.raises(ValueError, match="227"):
+        net(torch.randn(2, 3, 224, 224))
+    with pytest.raises(ValueError, match="dropout"):
+        alexnet_2012(dropout=1.5)

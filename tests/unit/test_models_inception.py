@@ -197,3 +197,23 @@ def test_mini_inception_rejects_batches_that_are_not_rgb(shape):
 def test_mini_inception_rejects_bad_arguments(kwargs):
     with pytest.raises(ValueError, match=next(iter(kwargs))):
         mini_inception(**kwargs)
+
+
+def test_branch_labels_read_kernels_channels_and_strides_from_the_module():
+    a = inception.InceptionA(192, pool_features=32)
+    assert inception.branch_labels(a) == [["1×1, 64"], ["1×1, 48", "5×5, 64"],
+                                          ["1×1, 64", "3×3, 96", "3×3, 96"],
+                                          ["pool: avg 3×3", "1×1, 32"]]
+    b = inception.branch_labels(inception.InceptionB(288))
+    assert b[0] == ["3×3, 384, /2"] and b[2] == ["pool: max 3×3, /2"]
+    c = inception.branch_labels(inception.InceptionC(768, channels_7x7=128))
+    assert c[1] == ["1×1, 128", "1×7, 128", "7×1, 192"] and len(c[2]) == 5
+    d = inception.branch_labels(inception.InceptionD(768))
+    assert d[0] == ["1×1, 192", "3×3, 320, /2"]
+
+
+def test_branch_labels_refuses_modules_it_cannot_draw():
+    with pytest.raises(ValueError, match="InceptionE"):
+        inception.branch_labels(inception.InceptionE(1280))
+    with pytest.raises(ValueError, match="module"):
+        inception.branch_labels("Mixed_5b")

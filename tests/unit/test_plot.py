@@ -93,3 +93,50 @@ def test_show_kernel_effects_pairs_kernels_with_images():
     assert [ax.get_title() for ax in fig.axes if ax.get_title()] == ["blur", "magnitude"]
     with pytest.raises(ValueError, match="one kernel"):
         plot.show_kernel_effects([None], [np.zeros((4, 4))] * 2)
+
+
+def _stacks():
+    small = [("input 32×32", "input"), ("conv 5×5, 6", "conv"), ("pool 2×2", "pool"),
+             ("fc 84", "fc"), ("10 scores", "output")]
+    return [("small", small), ("deeper", small[:2] * 4 + small[2:])]
+
+
+def test_show_layer_stacks_draws_one_box_per_row_and_scales_the_columns_alike():
+    fig = plot.show_layer_stacks(_stacks())
+    left, right = fig.axes[:2]
+    boxes = [t for t in left.texts if t.get_text()]  # the arrows are empty annotations
+    assert [t.get_text() for t in boxes] == [r[0] for r in _stacks()[0][1]]
+    assert sum(bool(t.get_text()) for t in right.texts) == 11
+    assert left.get_ylim() == right.get_ylim()  # the same vertical scale
+    colours = {t.get_text(): t.get_bbox_patch().get_facecolor()[:3] for t in boxes}
+    assert colours["fc 84"] != colours["conv 5×5, 6"]
+
+
+def test_show_layer_stacks_puts_at_most_three_in_a_row_and_checks_the_kinds():
+    fig = plot.show_layer_stacks(_stacks() * 2, ncols=3)
+    assert len(fig.axes) == 6  # 2 rows of 3
+    with pytest.raises(ValueError, match="ncols"):
+        plot.show_layer_stacks(_stacks(), ncols=4)
+    with pytest.raises(ValueError, match="kind"):
+        plot.show_layer_stacks([("bad", [("conv", "convolution")])])
+    with pytest.raises(ValueError, match="empty"):
+        plot.show_layer_stacks([("none", [])])
+
+
+def test_show_branches_draws_every_label_between_the_input_and_the_concatenation():
+    branches = [["1×1, 64"], ["1×1, 48", "5×5, 64"], ["pool: avg 3×3", "1×1, 32"]]
+    ax = plot.show_branches(branches, "input: 192", "concatenate: 160")
+    texts = [t.get_text() for t in ax.texts if t.get_text()]
+    assert texts[0] == "input: 192" and texts[-1] == "concatenate: 160"
+    assert sorted(texts[1:-1]) == sorted(label for b in branches for label in b)
+    with pytest.raises(ValueError, match="branches"):
+        plot.show_branches([[]], "in", "out")
+    with pytest.raises(TypeError, match="top"):
+        plot.show_branches(branches, "in", None)
+
+
+def test_show_modules_gives_each_module_a_row_as_tall_as_its_deepest_branch():
+    fig = plot.show_modules([("A", [["1×1, 8"]], "in", "out"),
+                             ("B", [["1×1, 8", "3×3, 8", "3×3, 8"], ["pool: max"]], "in", "out")])
+    assert [ax.get_title() for ax in fig.axes] == ["A", "B"]
+    assert fig.axes[1].get_position().height > fig.axes[0].get_position().height

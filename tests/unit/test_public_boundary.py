@@ -33,6 +33,7 @@ from torch import nn  # noqa: E402
 import cnnlib  # noqa: E402
 from cnnlib import animate, data, train  # noqa: E402
 from cnnlib.explore import digits  # noqa: E402
+from cnnlib.models import inception  # noqa: E402
 
 PACKAGE = Path(cnnlib.__file__).parent
 
@@ -178,6 +179,7 @@ VALID: dict[str, Kwargs] = {
     "cnnlib.models.resnet.init_weights": lambda: {"model": _cnn()},
     "cnnlib.models.resnet.cifar_resnet": lambda: {"depth": 8},
     "cnnlib.models.simple.conv": lambda: {"ni": 1, "nf": 2},
+    "cnnlib.models.inception.branch_labels": lambda: {"module": inception.InceptionA(8, pool_features=4)},
     "cnnlib.models.vgg.make_features": lambda: {"config": [4, "M"]},
     "cnnlib.models.vgg.make_classifier": lambda: {"in_features": 4, "width": 3, "num_classes": 2},
     "cnnlib.models.vgg.vgg": lambda: {"depth": 11, "num_classes": 2},
@@ -201,6 +203,9 @@ VALID: dict[str, Kwargs] = {
     "cnnlib.plot.block_labels": lambda: {"module": _cnn()},
     "cnnlib.plot.show_block": lambda: {"module": _cnn()},
     "cnnlib.plot.show_blocks": lambda: {"blocks": [("a block", _cnn(), "+")]},
+    "cnnlib.plot.show_layer_stacks": lambda: {"stacks": [("a net", [("input", "input"), ("conv", "conv")])]},
+    "cnnlib.plot.show_branches": lambda: {"branches": [["1×1, 4"], ["pool"]], "bottom": "in", "top": "out"},
+    "cnnlib.plot.show_modules": lambda: {"modules": [("A", [["1×1, 4"]], "in", "out")]},
     "cnnlib.plot.to_numpy_image": lambda: {"image": torch.rand(3, 4, 4)},
     "cnnlib.plot.show_images": lambda: {"images": [np.zeros((4, 4))]},
     "cnnlib.plot.show_kernel": lambda: {"kernel": torch.ones(3, 3)},
