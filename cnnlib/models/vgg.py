@@ -150,8 +150,8 @@ def vgg16(*, num_classes: int = 1000, batch_norm: bool = False, dropout: float =
 class MiniVGG(nn.Module):
     """VGG for 32×32 images: ``features`` is :func:`make_features` of
     :data:`MINI_CONFIG` (six 3×3 convolutions, four pools: 32 -> 2), with
-    batch norm by default (plain VGGs are slow to start from random
-    weights); ``classifier`` is :func:`make_classifier`, 256 wide. No
+    batch norm by default (the paper's VGGs had none: ``batch_norm=False``
+    builds that); ``classifier`` is :func:`make_classifier`, 256 wide. No
     adaptive pool, PyTorch's default initialisation. (N, 3, 32, 32) ->
     (N, num_classes) logits; 482,506 parameters for 10 classes."""
 
