@@ -117,6 +117,12 @@ def _cam_model() -> dict[str, object]:
     return {"model": model, "target_layer": model[1], "x": torch.rand(1, 3, 8, 8)}
 
 
+def _rf_row():
+    from cnnlib import receptive
+
+    return receptive.receptive_field(nn.Sequential(nn.Conv2d(3, 3, 3, stride=2)), 8)[-1]
+
+
 Kwargs = Callable[[], dict[str, object]]
 
 VALID: dict[str, Kwargs] = {
@@ -235,6 +241,25 @@ VALID: dict[str, Kwargs] = {
     "cnnlib.shifts.shift_consistency": lambda: {"model": _cnn(), "x": torch.rand(2, 3, 8, 8), "max_shift": 1},
     "cnnlib.shifts.true_class_probability": lambda: {"model": _cnn(), "x": torch.rand(2, 3, 8, 8),
                                                      "labels": torch.tensor([0, 2]), "max_shift": 1},
+    "cnnlib.featvis.layer_activations": lambda: (lambda m: {"model": m, "layers": [m[1]],
+                                                            "x": torch.rand(2, 3, 8, 8)})(_cnn()),
+    "cnnlib.featvis.top_patches": lambda: {"acts": torch.rand(2, 3, 4, 4), "channel": 1},
+    "cnnlib.featvis.patch_box": lambda: {"rf": _rf_row(), "row": 1, "col": 2, "size": 8},
+    "cnnlib.featvis.rfft2d_freqs": lambda: {"h": 4, "w": 6},
+    "cnnlib.featvis.fourier_image": lambda: {"spectrum": torch.rand(1, 3, 4, 3, 2), "h": 4, "w": 4},
+    "cnnlib.featvis.colour_sqrt": lambda: {"x": torch.rand(2, 3, 4, 4)},
+    "cnnlib.featvis.decorrelate": lambda: {"x": torch.rand(1, 3, 4, 4), "colour": torch.eye(3)},
+    "cnnlib.featvis.to_rgb": lambda: {"x": torch.rand(1, 3, 4, 4)},
+    "cnnlib.featvis.random_transform": lambda: {"x": torch.rand(1, 3, 4, 4),
+                                                "generator": torch.Generator().manual_seed(0)},
+    "cnnlib.featvis.gram_similarity": lambda: {"acts": torch.rand(2, 3, 4, 4)},
+    "cnnlib.featvis.channel_objective": lambda: {"out": torch.rand(2, 3, 4, 4), "channels": [0, 2]},
+    "cnnlib.featvis.channel_means": lambda: {"model": nn.Conv2d(3, 4, 3), "x": torch.rand(2, 3, 8, 8),
+                                             "channels": [0, 3]},
+    "cnnlib.featvis.visualise": lambda: {"model": nn.Conv2d(3, 4, 3), "channels": [0, 3], "size": 8,
+                                         "steps": 1},
+    "cnnlib.featvis.high_frequency_energy": lambda: {"x": torch.rand(1, 3, 8, 8)},
+    "cnnlib.featvis.classes_overlap": lambda: {"probs_a": torch.rand(2, 6), "probs_b": torch.rand(2, 6)},
     "cnnlib.stats.t_cdf": lambda: {"t": 1.0, "df": 3},
     "cnnlib.stats.t_quantile": lambda: {"q": 0.975, "df": 3},
     "cnnlib.stats.mean_ci": lambda: {"values": [1.0, 2.0, 4.0]},
