@@ -557,3 +557,78 @@ def show_modules(modules: Sequence[tuple], width: float = 6.4, fontsize: float =
         show_branches(branches, bottom, top, ax=ax, title=title, fontsize=fontsize)
     fig.tight_layout()
     return fig
+
+
+def show_residual_block(block: torch.nn.Module, ax: plt.Axes | None = None,
+                        title: str | None = None, fontsize: float = 10) -> plt.Axes:
+    """Draw a ResNet :class:`~cnnlib.models.resnet.BasicBlock` with its shortcut beside it.
+
+    The block's layers run down the left column (the branch F(x)), its shortcut down the
+    right: "identity" when ``block.downsample`` is None, the paper's option A ("every 2nd
+    pixel", "+ k zero channels") for a :class:`~cnnlib.models.resnet.ShortcutA`, or the
+    shortcut's own layers (option B: a strided 1×1 convolution and batch norm). Both meet
+    at the "+", followed by the block's last ReLU. The shortcut's parameter count is written
+    under it, so option A's 0 and option B's cost can be compared at a glance.
+    """
+    from cnnlib.models.resnet import BasicBlock, ShortcutA
+
+    check.instance("block", block, BasicBlock, "a cnnlib.models.resnet.BasicBlock")
+    if not block.residual:
+        raise ValueError("block has residual=False (a plain block): it has no shortcut to draw; "
+                         "pass a BasicBlock built with residual=True.")
+    main = [layer_label(m) for m in (block.conv1, block.bn1, block.relu, block.conv2, block.bn2)]
+    main = [label.replace(", stride", "\nstride") for label in main]
+    short = block.downsample
+    if short is None:
+        side = ["identity"]
+    elif isinstance(short, ShortcutA):
+        side = [f"every {short.stride}nd pixel" if short.stride == 2
+                else f"every {short.stride}th pixel",
+                f"+ {short.out_channels - short.in_channels} zero\nchannels"]
+    else:
+        side = [label.replace(", stride", "\nstride") for label in block_labels(short)]
+    n_params = sum(p.numel() for p in short.parameters()) if short is not None else 0
+    c_in = block.conv1.in_channels
+    c_out = block.bn2.num_features
+    rows = [f"x: {c_in} channels", *main, "+", "ReLU", f"output: {c_out} channels"]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(3.4, 0.55 * len(rows) + 0.6))
+    top = len(rows) - 1
+    x_main, x_side = 0.33, 0.8
+    plus_y = top - (len(main) + 1)
+    for i, label in enumerate(rows):
+        y = top - i
+        if i:
+            ax.annotate("", xy=(x_main, y + 0.3), xytext=(x_main, y + 0.7),
+                        arrowprops={"arrowstyle": "->", "lw": 1})
+        if i == 0 or i == len(rows) - 1:
+            ax.text(x_main, y, label, ha="center", va="center", fontsize=fontsize)
+        elif label == "+":
+            ax.text(x_main, y, "+", ha="center", va="center", fontsize=fontsize + 3,
+                    bbox={"boxstyle": "circle,pad=0.2", "fc": "white", "ec": "0.3"})
+        else:
+            ax.text(x_main, y, label, ha="center", va="center", fontsize=fontsize,
+                    bbox={"boxstyle": "round,pad=0.3", "fc": _layer_colour(label), "ec": "0.3"})
+    # the shortcut: out of the input, down the right, into the "+"
+    side_top, side_bottom = top - 1.5, plus_y + 1.5
+    ys = np.linspace(side_top, side_bottom, len(side)) if len(side) > 1 else [(side_top + side_bottom) / 2]
+    colour = "C3"
+    ax.plot([x_main + 0.22, x_side, x_side], [top, top, ys[0] + 0.45], color=colour, lw=1.2)
+    for k, (y, label) in enumerate(zip(ys, side, strict=True)):
+        ax.text(x_side, y, label, ha="center", va="center", fontsize=fontsize - 1, color="0.1",
+                bbox={"boxstyle": "round,pad=0.3", "fc": "white" if label == "identity"
+                      else _layer_colour(label), "ec": colour})
+        if k:
+            ax.annotate("", xy=(x_side, y + 0.45), xytext=(x_side, ys[k - 1] - 0.45),
+                        arrowprops={"arrowstyle": "->", "lw": 1, "color": colour})
+    ax.plot([x_side, x_side], [ys[-1] - 0.45, plus_y], color=colour, lw=1.2)
+    ax.annotate("", xy=(x_main + 0.07, plus_y), xytext=(x_side, plus_y),
+                arrowprops={"arrowstyle": "->", "lw": 1.2, "color": colour})
+    ax.text(x_side, plus_y - 0.55, f"{n_params:,} parameters", ha="center", va="top",
+            fontsize=fontsize - 1, color=colour)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-0.6, top + 0.6)
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=fontsize + 1)
+    return ax

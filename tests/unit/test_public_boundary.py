@@ -85,6 +85,11 @@ def _cnn() -> nn.Sequential:
                          nn.Flatten(), nn.Linear(4, 3))
 
 
+def _basic_block() -> nn.Module:
+    from cnnlib.models.resnet import BasicBlock
+    return BasicBlock(4, 4)
+
+
 def _digit_net() -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(1, 2, 3, stride=2), nn.ReLU(), nn.Flatten(), nn.Linear(2 * 13 * 13, 10))
 
@@ -212,6 +217,7 @@ VALID: dict[str, Kwargs] = {
     "cnnlib.plot.show_layer_stacks": lambda: {"stacks": [("a net", [("input", "input"), ("conv", "conv")])]},
     "cnnlib.plot.show_branches": lambda: {"branches": [["1×1, 4"], ["pool"]], "bottom": "in", "top": "out"},
     "cnnlib.plot.show_modules": lambda: {"modules": [("A", [["1×1, 4"]], "in", "out")]},
+    "cnnlib.plot.show_residual_block": lambda: {"block": _basic_block()},
     "cnnlib.plot.to_numpy_image": lambda: {"image": torch.rand(3, 4, 4)},
     "cnnlib.plot.show_images": lambda: {"images": [np.zeros((4, 4))]},
     "cnnlib.plot.show_kernel": lambda: {"kernel": torch.ones(3, 3)},
