@@ -51,9 +51,10 @@ def integrated_gradients(model: nn.Module, x: torch.Tensor, target: Target = Non
 
     ``(x − b) · Σ_i w_i ∂f/∂x (b + α_i (x − b))`` with ``steps`` points ``α_i`` evenly from
     0 to 1 and trapezoid weights ``w = (½, 1, …, 1, ½) / (steps − 1)``, which sum to 1
-    (Captum's ``riemann_trapezoid`` divides by ``steps`` instead). ``baseline`` b: None (zeros, black after normalisation is not
-    zero: pass what "no signal" means for your inputs), a number, or a tensor that
-    broadcasts to x. The target class is fixed at x's (None: x's predicted class).
+    (Captum's ``riemann_trapezoid`` divides by ``steps`` instead). ``baseline`` b: None
+    (zeros; black after normalisation is not zero: pass what "no signal" means for your
+    inputs), a number, or a tensor that broadcasts to x. The target class is fixed at x's
+    (None: x's predicted class).
     """
     check.module("integrated_gradients", model)
     x = check.float_batch("x", x).to(config.device_of(model))

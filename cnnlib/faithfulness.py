@@ -123,10 +123,14 @@ def deletion_insertion(model: nn.Module, x: torch.Tensor, maps: torch.Tensor,
 def curve_area(fractions: np.ndarray, curves: np.ndarray) -> np.ndarray:
     """Area under each curve (rows of ``curves``) over ``fractions``, by the trapezoid rule."""
     f = check.sample("fractions", fractions, minimum=2)
-    c = np.asarray(curves, dtype=np.float64)
+    try:
+        c = np.asarray(curves, dtype=np.float64)
+    except (TypeError, ValueError):
+        c = np.zeros(0)
     if c.ndim != 2 or c.shape[1] != len(f):
-        raise ValueError(f"curves must be (N, {len(f)}), one row per image, got shape "
-                         f"{c.shape}.")
+        raise ValueError(f"curves must be numbers (N, {len(f)}): one row per image, one value per "
+                         f"point of fractions; got "
+                         f"{type(curves).__name__} of shape {c.shape}.")
     return np.trapezoid(c, f, axis=1)
 
 

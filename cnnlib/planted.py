@@ -1,12 +1,12 @@
 """Planted evidence: a benchmark where we know where the class evidence is.
 
 An MNIST digit, shrunk to ``digit_size`` pixels, is pasted at a random place on a cluttered
-canvas: fragments of *other* digits' strokes (outside the pasted square) over a faint noise
+canvas: small fragments of *other* digits' strokes (outside the pasted square) over a faint noise
 texture. The label is the pasted digit and its square is the box a heatmap should point at.
 
 With ``shortcut > 0`` every canvas also carries a small bright square, the *mark*, on the
 top rows; with probability ``shortcut`` it sits at its class's place (class c at column
-``2 + 4 c``), otherwise at a random class's place. Trained with ``shortcut=1.0`` a network
+``2 + 3 c``), otherwise at a random class's place. Trained with ``shortcut=1.0`` a network
 can read the label off the mark's position and ignore the digit; a test set with
 ``shortcut=0.0`` tells whether it did.
 
@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from cnnlib import check, data
 
 MARK = 3
-"""Side of the shortcut mark in pixels; class c's mark covers rows 1-3, columns 2 + 4c ..."""
+"""Side of the shortcut mark in pixels; class c's mark covers rows 1-3, columns 2 + 3c ..."""
 TOP_MARGIN = 6
 """Digits and clutter start below this row, so the marks' rows hold nothing else."""
 
@@ -52,14 +52,14 @@ def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> boo
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def canvases(split: str = "train", n: int = 1000, size: int = 48, digit_size: int = 16,
-             clutter: int = 4, shortcut: float = 0.0, seed: int = 0) -> Canvases:
+def canvases(split: str = "train", n: int = 1000, size: int = 36, digit_size: int = 16,
+             clutter: int = 3, shortcut: float = 0.0, seed: int = 0) -> Canvases:
     """``n`` canvases of ``size`` × ``size`` pixels, each with one MNIST digit of ``split``
     ("train" or "test") pasted at a random place, ``clutter`` stroke fragments of other digits
     around it, and (``shortcut`` > 0) the class mark described in the module docstring.
 
     The digit is resized from 28 to ``digit_size`` pixels (area averaging); a fragment is a
-    random half-size crop of another digit, pasted where it does not overlap the digit's box.
+    random ``digit_size // 3`` square crop of another digit, pasted where it does not overlap the digit's box.
     """
     check.one_of("split", split, ("train", "test"))
     check.int_at_least("n", n)
@@ -69,20 +69,20 @@ def canvases(split: str = "train", n: int = 1000, size: int = 48, digit_size: in
     if isinstance(shortcut, bool) or not isinstance(shortcut, (int, float)) or not 0 <= shortcut <= 1:
         raise ValueError(f"shortcut must be a probability from 0 to 1, got {shortcut!r}.")
     check.int_at_least("seed", seed, minimum=0)
-    if shortcut > 0 and size < 2 + 4 * 10:
-        raise ValueError(f"size must be at least 42 for the ten class marks, got {size}.")
+    if shortcut > 0 and size < 2 + 3 * 10 + 1:
+        raise ValueError(f"size must be at least 33 for the ten class marks, got {size}.")
     rng = np.random.default_rng(seed)
     mnist = data.mnist(split)
     picked = rng.choice(len(mnist), size=n, replace=False if n <= len(mnist) else True)
     digits = F.interpolate(mnist.images[picked].float() / 255, size=(digit_size, digit_size),
                            mode="area").numpy()[:, 0]
-    half = digit_size // 2
+    half = digit_size // 3
     images = np.zeros((n, size, size), dtype=np.float32)
     boxes = np.zeros((n, 4), dtype=np.int64)
     marks = np.zeros((n, 4), dtype=np.int64)
     labels = mnist.labels[picked].numpy().astype(np.int64)
     for k in range(n):
-        canvas = 0.15 * rng.random((size, size), dtype=np.float32)
+        canvas = 0.1 * rng.random((size, size), dtype=np.float32)
         top = int(rng.integers(TOP_MARGIN, size - digit_size + 1))
         left = int(rng.integers(0, size - digit_size + 1))
         box = (top, left, top + digit_size, left + digit_size)
@@ -102,7 +102,7 @@ def canvases(split: str = "train", n: int = 1000, size: int = 48, digit_size: in
         np.maximum(window, digits[k], out=window)
         if shortcut > 0:
             place = labels[k] if rng.random() < shortcut else int(rng.integers(0, 10))
-            mark = (1, 2 + 4 * place, 1 + MARK, 2 + 4 * place + MARK)
+            mark = (1, 2 + 3 * place, 1 + MARK, 2 + 3 * place + MARK)
             canvas[mark[0]:mark[2], mark[1]:mark[3]] = 1.0
             marks[k] = mark
         images[k] = canvas

@@ -4,7 +4,10 @@ import numpy as np
 import pytest
 import torch
 from pytorch_grad_cam.metrics.perturbation_confidence import (
-    PerturbationConfidenceMetric, RemoveLeastRelevantFirst, RemoveMostRelevantFirst)
+    PerturbationConfidenceMetric,
+    RemoveLeastRelevantFirst,
+    RemoveMostRelevantFirst,
+)
 from pytorch_grad_cam.metrics.road import NoisyLinearImputer
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputSoftmaxTarget
 from torch import nn
