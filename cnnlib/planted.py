@@ -4,11 +4,11 @@ An MNIST digit, shrunk to ``digit_size`` pixels, is pasted at a random place on 
 canvas: small fragments of *other* digits' strokes (outside the pasted square) over a faint noise
 texture. The label is the pasted digit and its square is the box a heatmap should point at.
 
-With ``shortcut > 0`` every canvas also carries a small bright square, the *mark*, on the
-top rows; with probability ``shortcut`` it sits at its class's place (class c at column
+With ``shortcut`` a number from 0 to 1, every canvas also carries a small bright square,
+the *mark*, on the top rows; with probability ``shortcut`` it sits at its class's place (class c at column
 ``2 + 3 c``), otherwise at a random class's place. Trained with ``shortcut=1.0`` a network
 can read the label off the mark's position and ignore the digit; a test set with
-``shortcut=0.0`` tells whether it did.
+``shortcut=0.0`` (every mark at a random class's place) tells whether it did.
 
 Everything is drawn from one NumPy generator seeded by ``seed``: the same arguments give the
 same canvases, bit for bit.
@@ -36,7 +36,7 @@ class Canvases:
 
     ``images``: float (N, 1, S, S) in [0, 1]; ``labels``: int64 (N,); ``boxes``: int64
     (N, 4) as (top, left, bottom, right), bottom and right exclusive, the pasted digit's
-    square; ``marks``: the shortcut mark's box likewise, or None without a shortcut.
+    square; ``marks``: the shortcut mark's box likewise, or None without marks.
     """
 
     images: torch.Tensor
@@ -53,10 +53,10 @@ def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> boo
 
 
 def canvases(split: str = "train", n: int = 1000, size: int = 36, digit_size: int = 16,
-             clutter: int = 3, shortcut: float = 0.0, seed: int = 0) -> Canvases:
+             clutter: int = 3, shortcut: float | None = None, seed: int = 0) -> Canvases:
     """``n`` canvases of ``size`` × ``size`` pixels, each with one MNIST digit of ``split``
     ("train" or "test") pasted at a random place, ``clutter`` stroke fragments of other digits
-    around it, and (``shortcut`` > 0) the class mark described in the module docstring.
+    around it, and (``shortcut`` not None) the class mark described in the module docstring.
 
     The digit is resized from 28 to ``digit_size`` pixels (area averaging); a fragment is a
     random ``digit_size // 3`` square crop of another digit, pasted where it does not overlap the digit's box.
@@ -66,10 +66,12 @@ def canvases(split: str = "train", n: int = 1000, size: int = 36, digit_size: in
     check.int_at_least("size", size, minimum=24)
     check.int_in_range("digit_size", digit_size, 8, size - TOP_MARGIN)
     check.int_at_least("clutter", clutter, minimum=0)
-    if isinstance(shortcut, bool) or not isinstance(shortcut, (int, float)) or not 0 <= shortcut <= 1:
-        raise ValueError(f"shortcut must be a probability from 0 to 1, got {shortcut!r}.")
+    if shortcut is not None and (isinstance(shortcut, bool) or not isinstance(shortcut, (int, float))
+                                 or not 0 <= shortcut <= 1):
+        raise ValueError(f"shortcut must be None (no mark) or a probability from 0 to 1, got "
+                         f"{shortcut!r}.")
     check.int_at_least("seed", seed, minimum=0)
-    if shortcut > 0 and size < 2 + 3 * 10 + 1:
+    if shortcut is not None and size < 2 + 3 * 10 + 1:
         raise ValueError(f"size must be at least 33 for the ten class marks, got {size}.")
     rng = np.random.default_rng(seed)
     mnist = data.mnist(split)
@@ -100,7 +102,7 @@ def canvases(split: str = "train", n: int = 1000, size: int = 36, digit_size: in
             placed += 1
         window = canvas[top:top + digit_size, left:left + digit_size]
         np.maximum(window, digits[k], out=window)
-        if shortcut > 0:
+        if shortcut is not None:
             place = labels[k] if rng.random() < shortcut else int(rng.integers(0, 10))
             mark = (1, 2 + 3 * place, 1 + MARK, 2 + 3 * place + MARK)
             canvas[mark[0]:mark[2], mark[1]:mark[3]] = 1.0
@@ -109,7 +111,7 @@ def canvases(split: str = "train", n: int = 1000, size: int = 36, digit_size: in
         boxes[k] = box
     return Canvases(images=torch.from_numpy(images)[:, None], labels=torch.from_numpy(labels),
                     boxes=torch.from_numpy(boxes),
-                    marks=torch.from_numpy(marks) if shortcut > 0 else None)
+                    marks=None if shortcut is None else torch.from_numpy(marks))
 
 
 def box_masks(boxes: torch.Tensor, size: int | tuple[int, int]) -> torch.Tensor:

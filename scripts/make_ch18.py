@@ -93,7 +93,7 @@ take their digits from MNIST's test set.
 """)
 
 code(r'''
-n_train = config.pick(quick=4000, full=20000)
+n_train = config.pick(quick=3000, full=20000)
 n_test = 500  # pointing game and mass in box: 500 canvases in both modes
 train_set = planted.canvases("train", n_train, seed=0)
 test_set = planted.canvases("test", n_test, seed=1)
@@ -168,7 +168,7 @@ def accuracy(model, images, labels):
     return (pred == labels).numpy()
 
 
-epochs = config.pick(quick=4, full=10)
+epochs = config.pick(quick=3, full=10)
 net = fit_canvases(train_set.images, train_set.labels, epochs)
 right = accuracy(net, test_set.images, test_set.labels)
 acc, low, high = stats.mean_ci(right)
@@ -302,8 +302,9 @@ plt.show()
 code(r'''
 def interval(values, n=2000):
     # mean and percentile-bootstrap 95% interval of per-canvas values
+    values = np.asarray(values, dtype=float)
     low, high = stats.bootstrap_ci(values, n=n)
-    return float(np.mean(values)), low, high
+    return float(values.mean()), low, high
 
 
 boxes = test_set.boxes
@@ -406,15 +407,20 @@ for what, s in [("mark at its class's place", short_test),
 ''', tags=IGN, alt="ALT-SHORT")
 
 code(r'''
-short_labels = short_test.labels.tolist()
-short_maps = all_maps(short_net, short_test.images, short_labels)
+n_sub = config.pick(quick=200, full=500)  # canvases for the checks below
+sub = slice(0, n_sub)
+short_labels = short_test.labels[sub].tolist()
+short_maps = all_maps(short_net, short_test.images[sub], short_labels)
+print(f"{n_sub} canvases")
 print(f"{'method':>22}  mass on mark      mass on digit     "
       "peak on mark")
 for m, v in short_maps.items():
-    on_mark = interval(faithfulness.mass_in_box(v, short_test.marks).cpu())
-    on_digit = interval(faithfulness.mass_in_box(v, short_test.boxes).cpu())
+    on_mark = interval(
+        faithfulness.mass_in_box(v, short_test.marks[sub]).cpu())
+    on_digit = interval(
+        faithfulness.mass_in_box(v, short_test.boxes[sub]).cpu())
     peak = interval(faithfulness.pointing_game(
-        v, short_test.marks).float().cpu())
+        v, short_test.marks[sub]).float().cpu())
     print(f"{m:>22}  {on_mark[0]:.2f} [{on_mark[1]:.2f}, {on_mark[2]:.2f}]"
           f"  {on_digit[0]:.2f} [{on_digit[1]:.2f}, {on_digit[2]:.2f}]"
           f"  {peak[0]:.2f}")
@@ -440,7 +446,7 @@ train_acc = accuracy(noise_net, train_set.images, shuffled).mean()
 test_acc = accuracy(noise_net, test_set.images, test_set.labels).mean()
 print(f"shuffled labels: training accuracy {train_acc:.1%}, "
       f"test accuracy {test_acc:.1%} (chance 10%)")
-noise_maps = all_maps(noise_net, test_set.images, labels)
+noise_maps = all_maps(noise_net, test_set.images[:n_sub], labels[:n_sub])
 
 
 def rank_similarity(a, b):
@@ -456,8 +462,8 @@ def rank_similarity(a, b):
 print(f"{'method':>22}  Spearman, trained vs shuffled-label net  "
       "mass in box")
 for m in methods:
-    rho = stats.mean_ci(rank_similarity(maps[m], noise_maps[m]))
-    in_box = faithfulness.mass_in_box(noise_maps[m], boxes).mean()
+    rho = stats.mean_ci(rank_similarity(maps[m][:n_sub], noise_maps[m]))
+    in_box = faithfulness.mass_in_box(noise_maps[m], boxes[:n_sub]).mean()
     print(f"{m:>22}  {rho[0]:+.2f} [{rho[1]:+.2f}, {rho[2]:+.2f}]"
           f"                        {in_box:.2f}")
 ''', tags=IGN)
@@ -559,11 +565,11 @@ def part(model, name):
             else model.features[int(name.removeprefix("features."))])
 
 
-blocks = config.pick(quick=[18, 16, 13, 10, 6, 3, 0],
+blocks = config.pick(quick=[18, 14, 10, 5, 0],
                      full=list(range(18, -1, -1)))
 cascade = ["classifier"] + [f"features.{i}" for i in blocks]
-independent = config.pick(quick=["classifier", "features.16",
-                                 "features.10", "features.3"],
+independent = config.pick(quick=["classifier", "features.14",
+                                 "features.5"],
                           full=cascade)
 similarity = {"cascading": {}, "independent": {}}
 generator = torch.Generator().manual_seed(0)
@@ -629,11 +635,12 @@ def edge_map(x):
 
 
 edges = edge_map(photos)
-print(f"{'Spearman with the edge map':>32}  trained net        random net")
+print("Spearman of each map with the photo's edge map, mean [95% CI]")
+print(f"{'':>16}  trained net           all random")
 for m in original:
     a = stats.mean_ci(rank_similarity(original[m], edges))
     b = stats.mean_ci(rank_similarity(fully_random[m], edges))
-    print(f"{m:>32}  {a[0]:+.2f} [{a[1]:+.2f}, {a[2]:+.2f}]  "
+    print(f"{m:>16}  {a[0]:+.2f} [{a[1]:+.2f}, {a[2]:+.2f}]  "
           f"{b[0]:+.2f} [{b[1]:+.2f}, {b[2]:+.2f}]")
 ''', tags=IGN)
 
@@ -720,7 +727,7 @@ assert np.abs(ours - theirs).max() < 1e-4
 
 code(r'''
 removed = [0.1, 0.3, 0.5, 0.7, 0.9]
-n_road = config.pick(quick=200, full=500)
+n_road = config.pick(quick=100, full=500)
 road_methods = ["Grad-CAM", "Integrated Gradients", "saliency",
                 "random (baseline)", "Sobel edges (baseline)"]
 x_road = test_set.images[:n_road].to(device)

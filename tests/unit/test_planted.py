@@ -28,6 +28,12 @@ def test_a_full_shortcut_puts_each_mark_at_its_class_place():
     assert all(rows[k, :, c.marks[k, 1]:c.marks[k, 3]].min() == 1.0 for k in range(30))
 
 
+def test_no_shortcut_puts_every_mark_at_a_random_place():
+    c = planted.canvases("test", 200, shortcut=0.0, seed=2)
+    agree = (c.marks[:, 1] == 2 + 3 * c.labels).float().mean()
+    assert c.marks is not None and agree < 0.25
+
+
 def test_box_masks_mark_the_box():
     m = planted.box_masks(torch.tensor([[1, 2, 3, 5]]), (4, 6))
     assert m.sum() == 6 and m[0, 1, 2] and not m[0, 3, 2]
