@@ -193,9 +193,11 @@ def road(model: nn.Module, x: torch.Tensor, maps: torch.Tensor, target: Target =
     """ROAD: the target's softmax probability (N, len(removed)) after a fraction ``removed``
     of each image's pixels is imputed by :func:`noisy_linear_impute`: the most relevant
     first (MoRF, a good map makes the probability fall) or the least relevant first (LeRF,
-    it should stay). Removed pixels are those at or above the map's ``1 − r`` quantile
-    (MoRF) or below its ``r`` quantile of ``1 − map`` (LeRF), as pytorch-grad-cam's
-    ``ROADMostRelevantFirst(percentile=100 (1 − r))`` and ``ROADLeastRelevantFirst``.
+    it should stay). As pytorch-grad-cam's ``ROADMostRelevantFirst(percentile=100 (1 − r))``
+    and ``ROADLeastRelevantFirst`` when no two map values tie: they keep the pixels with
+    ``map < percentile(map, 100 (1 − r))`` (LeRF: the same with ``1 − map``), which removes
+    every pixel of a tie at the threshold (all of them, for a map that is 0 on most of the
+    image); here the same number of pixels is kept as without ties, ties ordered row-major.
     """
     check.module("road", model)
     x = check.float_batch("x", x).to(config.device_of(model))
@@ -210,14 +212,19 @@ def road(model: nn.Module, x: torch.Tensor, maps: torch.Tensor, target: Target =
     check.number("noise", noise)
     check.int_at_least("seed", seed, minimum=0)
     generator = torch.Generator().manual_seed(seed)
-    heat = maps.detach().float().cpu().numpy()
-    heat = heat if most_relevant_first else 1 - heat
+    heat = maps.detach().float().cpu()
+    ranks = _ranks(heat if most_relevant_first else 1 - heat)
+    pixels = ranks[0].numel()
     scores = []
     with eval_mode(model), torch.no_grad():
         targets = class_indices(target, model(x))[:, None]
         for r in removed:
-            keep = np.stack([m < np.percentile(m, 100 * (1 - r)) for m in heat])
-            filled = noisy_linear_impute(x, torch.from_numpy(keep), noise, generator)
+            # as many kept pixels as "map < percentile(map, 100 (1 - r))" keeps
+            # when no two values tie; ties are ordered row-major
+            order = np.arange(pixels)
+            kept = int((order < np.percentile(order, 100 * (1 - r))).sum())
+            keep = ranks >= pixels - kept
+            filled = noisy_linear_impute(x, keep, noise, generator)
             p = model(filled).softmax(1).gather(1, targets)[:, 0]
             scores.append(p.cpu().numpy())
     return np.stack(scores, 1)

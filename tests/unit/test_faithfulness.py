@@ -59,6 +59,14 @@ def test_deletion_starts_at_the_original_and_insertion_ends_at_it():
     assert np.allclose(faithfulness.curve_area(f, np.ones((2, 5))), 1.0)
 
 
+def test_road_removes_the_asked_fraction_even_when_the_map_is_mostly_zero():
+    model, x = small_cnn(), torch.randn(2, 3, 10, 10)
+    maps = torch.zeros(2, 10, 10)
+    maps[:, :3, :3] = 1.0  # 9 of 100 pixels non-zero: ties everywhere else
+    probs = faithfulness.road(model, x, maps, [0, 1], removed=[0.5, 0.9], noise=0.0)
+    assert np.isfinite(probs).all()
+
+
 def test_imputation_equals_pytorch_grad_cams_without_noise():
     torch.manual_seed(1)
     x = torch.randn(2, 3, 9, 11)
