@@ -260,3 +260,43 @@ def saliency(model: nn.Module, x: torch.Tensor, target: Target = None,
         return maps
     peak = maps.flatten(1).max(1).values[:, None, None]
     return maps / (1e-12 + peak)
+
+
+def score_cam(model: nn.Module, target_layer: nn.Module, x: torch.Tensor,
+              target: Target = None, batch_size: int = 256,
+              raw: bool = False) -> torch.Tensor:
+    """Score-CAM (Wang et al., 2020) of ``target`` at ``target_layer``:
+    (N, H, W) in [0, 1], as pytorch-grad-cam's ScoreCAM.
+
+    No gradients: each channel A_k of the layer is upsampled to x's size
+    (bilinear, corners aligned), min-max scaled to [0, 1] and used as a
+    mask on x; the target logit of each masked copy, softmaxed over the
+    channels, is that channel's weight. One forward pass per channel and
+    image (``batch_size`` copies at a time), so pick a layer with few
+    channels. The map is ``ReLU(sum_k w_k A_k)``, scaled and resized as
+    :func:`grad_cam`'s.
+    """
+    check.module("score_cam", model)
+    x = check.float_batch("x", x).to(config.device_of(model))
+    check.module_in(model, target_layer, "target_layer")
+    check.int_at_least("batch_size", batch_size)
+    with eval_mode(model), torch.no_grad(), \
+            hook_output(target_layer) as hook:
+        targets = class_indices(target, model(x))
+        acts = hook.stored
+        up = F.interpolate(acts, size=x.shape[-2:], mode="bilinear",
+                           align_corners=True)
+        low = up.flatten(2).min(2).values[:, :, None, None]
+        high = up.flatten(2).max(2).values[:, :, None, None]
+        masks = (up - low) / (high - low + 1e-8)
+        scores = []
+        for n in range(len(x)):
+            copies = x[n] * masks[n][:, None]  # (K, C, H, W)
+            logits = torch.cat([model(copies[i:i + batch_size])
+                                for i in range(0, len(copies), batch_size)])
+            scores.append(logits[:, targets[n]])
+        weights = torch.stack(scores).softmax(1)
+    maps = torch.einsum("nk,nkhw->nhw", weights, acts)
+    if raw:
+        return maps
+    return scale_and_resize(maps.clamp(min=0), x.shape[-2:])

@@ -333,3 +333,18 @@ def test_each_call_of_a_reused_relu_gives_the_grad_cam_map_computed_by_hand_with
     # the old bug, the last call's activation with the first call's gradient, is another map
     mixed = grad_cam_map(second.detach(), grads[0])
     assert not torch.allclose(mixed, grad_cam_map(first, grads[0]).detach(), atol=1e-3)
+
+
+def test_score_cam_equals_pytorch_grad_cams():
+    from pytorch_grad_cam import ScoreCAM
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 6, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Conv2d(6, 5, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
+                          nn.Flatten(), nn.Linear(5, 4)).eval()
+    x = torch.randn(3, 3, 16, 16)
+    ours = cam.score_cam(model, model[4], x, [0, 2, 3], batch_size=2)
+    with ScoreCAM(model, [model[4]]) as ref:
+        theirs = torch.from_numpy(ref(x, [ClassifierOutputTarget(c) for c in (0, 2, 3)]))
+    assert torch.allclose(ours, theirs, atol=1e-5)
