@@ -113,13 +113,20 @@ def conv_macs(in_ch: int, out_ch: int, kernel_size: int | tuple[int, int],
 
 @dataclass(frozen=True)
 class LayerCount:
-    """One row of :func:`layer_counts`: a leaf layer, its output shape, parameters and MACs."""
+    """One row of :func:`layer_counts`: a leaf layer, its output shape, parameters and MACs.
+
+    ``activations`` is the number of values in the layer's output for one image: what its
+    forward pass writes, and what training keeps in memory for the backward pass unless the
+    next layer overwrites it in place (an ``nn.ReLU(inplace=True)``). Times 4 it is bytes in
+    float32; times the batch size, the batch's.
+    """
 
     name: str
     kind: str
     out_shape: tuple[int, ...]
     params: int
     macs: int
+    activations: int
 
 
 def layer_counts(model: nn.Module, input_shape: Sequence[int]) -> list[LayerCount]:
@@ -127,9 +134,10 @@ def layer_counts(model: nn.Module, input_shape: Sequence[int]) -> list[LayerCoun
 
     Forward hooks (:class:`cnnlib.hooks.Hooks`) on the leaf modules record output shapes in
     the order the layers run, and are removed when the pass ends, also if it raises.
-    Parameters are each layer's own; multiply-adds are counted for ``Conv2d``
+    Parameters are each layer's own; ``activations`` counts the values of each output (one
+    image); multiply-adds are counted for ``Conv2d``
     (:func:`conv_macs`) and ``Linear`` (``in * out + out`` per output row), the layers that
-    do almost all the work; pooling and activations count 0. The model is run in eval mode
+    do almost all the work; pooling and activation functions count 0. The model is run in eval mode
     and left in the mode it was in.
     """
     check.instance("model", model, nn.Module, "an nn.Module")
@@ -148,7 +156,8 @@ def layer_counts(model: nn.Module, input_shape: Sequence[int]) -> list[LayerCoun
                              tuple(output.shape[-2:]), module.groups, module.bias is not None)
         elif isinstance(module, nn.Linear):
             macs = params * (output.numel() // output.shape[-1])
-        rows.append(LayerCount(names[id(module)], type(module).__name__, tuple(output.shape), params, macs))
+        rows.append(LayerCount(names[id(module)], type(module).__name__, tuple(output.shape), params,
+                               macs, output[0].numel()))
 
     was_training = model.training
     x = torch.zeros(1, *input_shape, device=config.device_of(model))

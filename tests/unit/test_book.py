@@ -1,5 +1,6 @@
 """The book's own rules, checked on every committed chapter notebook."""
 
+import ast
 import json
 import re
 from pathlib import Path
@@ -131,3 +132,164 @@ def test_the_alt_text_check_catches_a_figure_without_one(tmp_path, mime):
     cell["metadata"] = {"mystnb": {"image": {"alt": "a tabby cat on a sofa"}}}
     path.write_text(json.dumps({"cells": [cell]}))
     assert figures_without_alt(path) == []
+
+
+# ---- panels per row (CONTRIBUTING.md, page rules: at most 3 panels a row) ----------------
+
+MAX_PANELS_PER_ROW = 3
+# Each cnnlib.plot grid function: how many panels a row it draws for a given ncols, and its
+# default ncols (None: all panels in one row, so the figure size tells).
+GRID_FUNCTIONS = {"show_images": (1, None, 3.0), "show_kernels": (1, None, 2.2),
+                  "show_feature_maps": (1, 3, 1.5), "show_kernel_effects": (2, 3, 2.4),
+                  "show_blocks": (1, 3, None)}
+FIGURE_REPR = re.compile(r"<Figure size (\d+(?:\.\d+)?)x(\d+(?:\.\d+)?) with (\d+) Axes>")
+DPI = 150  # every chapter sets plt.rcParams["figure.dpi"] = 150
+
+
+def _literal(node):
+    try:
+        return ast.literal_eval(node)
+    except ValueError:
+        return None
+
+
+def _columns_of_call(call: ast.Call, figure_width: float | None) -> int | None:
+    """Panels a row that one plotting call lays out, or None when the call makes no grid."""
+    name = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+    kwargs = {k.arg: k.value for k in call.keywords if k.arg}
+    if name in ("subplots", "GridSpec", "add_gridspec"):
+        cols = call.args[1] if len(call.args) > 1 else kwargs.get("ncols")
+        return 1 if cols is None else _literal(cols)
+    if name in ("add_subplot", "subplot") and call.args:
+        if len(call.args) >= 2:
+            return _literal(call.args[1])
+        code = _literal(call.args[0])
+        return code // 10 % 10 if isinstance(code, int) and code >= 111 else None
+    if name == "subplot_mosaic" and call.args:
+        layout = _literal(call.args[0])
+        return max(len(row) for row in layout) if isinstance(layout, list) else None
+    if name == "plot_history":
+        return 3
+    if name in GRID_FUNCTIONS:
+        per_col, default, default_size = GRID_FUNCTIONS[name]
+        if "ncols" in kwargs:
+            cols = _literal(kwargs["ncols"])
+            return None if cols is None else per_col * cols
+        if default is not None:
+            return per_col * default
+        # all panels in one row: the stored figure is size * n inches wide
+        size = _literal(kwargs["size"]) if "size" in kwargs else default_size
+        if figure_width and isinstance(size, (int, float)):
+            return round(figure_width / (DPI * size))
+    return None
+
+
+def _figure_sizes(cell: dict) -> tuple[float | None, int | None]:
+    """The width in pixels of the cell's first stored figure, and the most axes of any."""
+    found = [FIGURE_REPR.search("".join(out.get("data", {}).get("text/plain", "")))
+             for out in cell.get("outputs", [])]
+    found = [m for m in found if m]
+    if not found:
+        return None, None
+    return float(found[0].group(1)), max(int(m.group(3)) for m in found)
+
+
+def _parse(source: str) -> ast.Module | None:
+    code = "\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                     for line in source.splitlines())
+    try:
+        return ast.parse(code)
+    except SyntaxError:
+        return None
+
+
+def panels_per_row(path: Path) -> list[tuple[str, int]]:
+    """(first source line, panels a row) of every figure cell whose layout exceeds the rule.
+
+    The layout is read from the code that drew the stored figure: the cell's own plotting
+    calls, and those of the functions it calls that earlier cells define (one level deep).
+    """
+    cells = code_cells(path)
+    defined: dict[str, ast.FunctionDef] = {}
+    wide = []
+    for cell in cells:
+        tree = _parse("".join(cell["source"]))
+        if tree is None:
+            continue
+        figure = any(t in o.get("data", {}) for o in cell["outputs"] for t in FIGURE_TYPES)
+        if figure:
+            width, n_axes = _figure_sizes(cell)
+            nodes = [tree]
+            for call in ast.walk(tree):
+                if isinstance(call, ast.Call) and getattr(call.func, "id", None) in defined:
+                    nodes.append(defined[call.func.id])
+            columns = [c for node in nodes for call in ast.walk(node) if isinstance(call, ast.Call)
+                       if isinstance(c := _columns_of_call(call, width), int)]
+            # a row cannot hold more panels than the figure has axes (a 1 x 4 grid with one
+            # panel spanning two cells holds 3)
+            most = min(max(columns), n_axes or max(columns)) if columns else 0
+            if most > MAX_PANELS_PER_ROW:
+                wide.append(("".join(cell["source"]).splitlines()[0].strip(), most))
+        defined.update({f.name: f for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)})
+    return wide
+
+
+# Figures in chapters that other sessions own, waiting for their owner (cell by first line).
+WIDE_FIGURES_TO_FIX: dict[str, dict[str, str]] = {
+    "07_lenet": {
+        "codes = lenet.rbf_codes()  # (10, 84), fixed":
+            "chapter 7 (its owner): the ten RBF codes, ncols=5",
+        "digit = valid_dl.dataset.tensors[0][:1]  # (1, 1, 32, 32), normalised":
+            "chapter 7 (its owner): the C3 feature maps, ncols=4",
+    },
+    "08_alexnet_vgg": {
+        "# the first training image of each class (the subset is sorted by class)":
+            "chapter 8 (its owner): one CIFAR image per class, ncols=5",
+    },
+    "09_inception": {
+        'cifar_train = data.cifar10_subset("train")':
+            "chapter 9 (its owner): eight CIFAR images, ncols=8",
+    },
+}
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_figures_have_at_most_three_panels_a_row(path):
+    waiting = WIDE_FIGURES_TO_FIX.get(path.stem, {})
+    wide = panels_per_row(path)
+    new = [(line, n) for line, n in wide if line not in waiting]
+    assert not new, (f"figures with more than {MAX_PANELS_PER_ROW} panels a row "
+                     f"(CONTRIBUTING.md, page rules): {new}")
+    if wide:
+        pytest.xfail("; ".join(f"{line!r}: {waiting[line]}" for line, _ in wide))
+
+
+def test_the_panel_check_reads_grids_from_the_code(tmp_path):
+    def figure_cell(source: str, width: int = 900) -> dict:
+        out = {"output_type": "display_data", "metadata": {},
+               "data": {"image/png": "AAAA", "text/plain": f"<Figure size {width}x300 with 4 Axes>"}}
+        return {"cell_type": "code", "source": [source], "outputs": [out], "metadata": {},
+                "execution_count": 1}
+
+    def wide(*cells: dict) -> list:
+        path = tmp_path / "nb.ipynb"
+        path.write_text(json.dumps({"cells": list(cells)}))
+        return panels_per_row(path)
+
+    assert wide(figure_cell("fig, axes = plt.subplots(1, 4)")) == [("fig, axes = plt.subplots(1, 4)", 4)]
+    assert wide(figure_cell("fig, axes = plt.subplots(2, 3)")) == []
+    assert wide(figure_cell("fig = plot.show_images(xs, ncols=4)"))[0][1] == 4
+    assert wide(figure_cell("fig = plot.show_kernel_effects(ks, ys, ncols=2)"))[0][1] == 4
+    assert wide(figure_cell("fig = plot.show_kernel_effects(ks, ys, ncols=1)")) == []
+    assert wide(figure_cell("ax = fig.add_subplot(1, 4, (1, 2))"))[0][1] == 4
+    # ... but a 1 x 4 grid whose first panel spans two cells holds 3 axes
+    three = figure_cell("ax = fig.add_subplot(1, 4, (1, 2))")
+    three["outputs"][0]["data"]["text/plain"] = "<Figure size 900x300 with 3 Axes>"
+    assert wide(three) == []
+    # one row of images: the stored figure's width says how many (4 x 2.0 in at 150 dpi)
+    assert wide(figure_cell("plot.show_images(xs, size=2.0)", width=1200))[0][1] == 4
+    assert wide(figure_cell("plot.show_images(xs, size=2.0)", width=900)) == []
+    # a grid drawn by a function an earlier cell defines
+    define = {"cell_type": "code", "source": ["def draw(x):\n    return plt.subplots(2, 4)"],
+              "outputs": [], "metadata": {}, "execution_count": 1}
+    assert wide(define, figure_cell("draw(x)")) == [("draw(x)", 4)]

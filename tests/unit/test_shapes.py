@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import pytest
 import torch
@@ -119,3 +120,29 @@ def test_sequential_layers_takes_a_list_keeps_non_modules_and_other_containers_w
     block = nn.ModuleDict({"a": nn.ReLU()})
     assert shapes.sequential_layers([(3, 1), block]) == [(("0",), (3, 1)), (("1",), block)]
     assert shapes.sequential_layers(block) == [((), block)]
+
+
+def test_layer_counts_activations_are_the_output_values_of_one_image():
+    rows = shapes.layer_counts(small_cnn(), (1, 28, 28))
+    assert rows[0].activations == 8 * 14 * 14  # Conv2d(1, 8, 3, stride=2, padding=1)
+    assert all(r.activations == math.prod(r.out_shape[1:]) for r in rows)
+
+
+def test_vgg16_activations_match_cs231n_table():
+    """CS231n's VGG-16 memory table, layer by layer (Karpathy's course notes): the outputs of
+    the 13 convolutions, 5 pools and 3 linear layers at 224 x 224, plus the input."""
+    from cnnlib import models
+
+    with torch.device("meta"):
+        rows = shapes.layer_counts(models.vgg16(), (3, 224, 224))
+    stored = [r.activations for r in rows if r.kind in ("Conv2d", "MaxPool2d", "Linear")]
+    expected = ([224 * 224 * 64] * 2 + [112 * 112 * 64] + [112 * 112 * 128] * 2 + [56 * 56 * 128]
+                + [56 * 56 * 256] * 3 + [28 * 28 * 256] + [28 * 28 * 512] * 3 + [14 * 14 * 512]
+                + [14 * 14 * 512] * 3 + [7 * 7 * 512] + [4096, 4096, 1000])
+    assert stored == expected
+    assert 3 * 224 * 224 + sum(expected) == 15_237_608  # about 15.2M values
+    convs = [r for r in rows if r.kind == "Conv2d"]
+    linears = [r for r in rows if r.kind == "Linear"]
+    # memory in the early layers, parameters in the fully connected ones
+    assert sum(r.activations for r in convs[:2]) > 0.4 * sum(expected)
+    assert sum(r.params for r in linears) > 0.85 * sum(r.params for r in rows)
