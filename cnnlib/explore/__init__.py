@@ -6,3 +6,4 @@ JavaScript is tested against PyTorch in headless Chromium, never the other way r
 """
 from cnnlib.explore.convolution import convolution_explorer as convolution_explorer
 from cnnlib.explore.digits import draw_digit as draw_digit
+from cnnlib.explore.quiz import quiz as quiz
