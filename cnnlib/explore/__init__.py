@@ -7,3 +7,4 @@ JavaScript is tested against PyTorch in headless Chromium, never the other way r
 from cnnlib.explore.channels import channels_explorer as channels_explorer
 from cnnlib.explore.convolution import convolution_explorer as convolution_explorer
 from cnnlib.explore.digits import draw_digit as draw_digit
+from cnnlib.explore.quiz import quiz as quiz
