@@ -74,6 +74,18 @@ def mass_in_box(maps: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
     return (maps * inside).flatten(1).sum(1) / maps.flatten(1).sum(1)
 
 
+def _model_images_and_maps(fn: str, model: object, x: object, maps: object) -> torch.Tensor:
+    """Check a metric's model, images and one map per image at its size; ``x`` on the model's
+    device."""
+    check.module(fn, model)
+    x = check.float_batch("x", x).to(config.device_of(model))
+    check.tensor("maps", maps, "N, H, W")
+    if tuple(maps.shape) != (x.shape[0], *x.shape[-2:]):
+        raise ValueError(f"maps must be (N, H, W) = {(x.shape[0], *x.shape[-2:])}, one per "
+                         f"image at its size, got {tuple(maps.shape)}.")
+    return x
+
+
 def _ranks(maps: torch.Tensor) -> torch.Tensor:
     """Each pixel's place in its map's order, most important first (ties: row-major)."""
     flat = maps.flatten(1)
@@ -94,12 +106,7 @@ def deletion_insertion(model: nn.Module, x: torch.Tensor, maps: torch.Tensor,
     copy (``blur_kernel``, ``blur_sigma``). Curves are (N, steps + 1) NumPy arrays; a good
     map has a small deletion area and a large insertion area (:func:`curve_area`).
     """
-    check.module("deletion_insertion", model)
-    x = check.float_batch("x", x).to(config.device_of(model))
-    check.tensor("maps", maps, "N, H, W")
-    if tuple(maps.shape) != (x.shape[0], *x.shape[-2:]):
-        raise ValueError(f"maps must be (N, H, W) = {(x.shape[0], *x.shape[-2:])}, one per "
-                         f"image at its size, got {tuple(maps.shape)}.")
+    x = _model_images_and_maps("deletion_insertion", model, x, maps)
     check.int_at_least("steps", steps)
     check.number("fill", fill)
     check.int_where("blur_kernel", blur_kernel, lambda k: k % 2 == 1, "an odd int >= 1")
@@ -199,12 +206,7 @@ def road(model: nn.Module, x: torch.Tensor, maps: torch.Tensor, target: Target =
     every pixel of a tie at the threshold (all of them, for a map that is 0 on most of the
     image); here the same number of pixels is kept as without ties, ties ordered row-major.
     """
-    check.module("road", model)
-    x = check.float_batch("x", x).to(config.device_of(model))
-    check.tensor("maps", maps, "N, H, W")
-    if tuple(maps.shape) != (x.shape[0], *x.shape[-2:]):
-        raise ValueError(f"maps must be (N, H, W) = {(x.shape[0], *x.shape[-2:])}, got "
-                         f"{tuple(maps.shape)}.")
+    x = _model_images_and_maps("road", model, x, maps)
     check.sequence("removed", removed, "a list of fractions, e.g. [0.1, 0.5, 0.9]")
     for r in removed:
         check.level("removed", r)

@@ -55,10 +55,9 @@ class _Fails(nn.Module):
           "a function conv_input_shapes(model, x) that returns the input shape of "
           "every nn.Conv2d call, as a list of tuples",
           "the input shapes of every Conv2d call match, on a nested model and on one "
-          "that runs a conv twice, and no hook is left, even when the forward pass fails.")
+          "that runs a conv twice, and no hook is left, even when the forward pass fails.",
+          function="conv_input_shapes")
 def _check_13_1(answer: object) -> str | None:
-    if not callable(answer):
-        return "hand in the function itself: check('13.1', conv_input_shapes)."
     for model, x in _conv_models():
         got = call(answer, model, x)
         left = count_hooks(model)
@@ -115,10 +114,9 @@ def _small_net() -> nn.Module:
           "a function saliency(model, x) that returns |d top logit / d pixel|, the "
           "maximum over RGB, as an (H, W) tensor for one image x of shape (1, 3, H, W)",
           "equal to autograd's map on a network and images the chapter did not use "
-          "(relative tolerance 1e-5).")
+          "(relative tolerance 1e-5).",
+          function="saliency")
 def _check_13_2(answer: object) -> str | None:
-    if not callable(answer):
-        return "hand in the function itself: check('13.2', saliency)."
     model = _small_net()
     torch.manual_seed(1303)
     for x in (torch.randn(1, 3, 20, 24), torch.randn(1, 3, 16, 16)):
@@ -168,10 +166,9 @@ def _first_step_above(zeros: list[float], threshold: float) -> int | None:
           "a function first_dead_step(zeros, threshold=0.99) that returns the index of "
           "the first step whose share of zeros is above threshold, or None",
           "right on six histories the chapter did not use, including one that never "
-          "dies and one that touches the threshold exactly.")
+          "dies and one that touches the threshold exactly.",
+          function="first_dead_step")
 def _check_13_3(answer: object) -> str | None:
-    if not callable(answer):
-        return "hand in the function itself: check('13.3', first_dead_step)."
     cases = [([0.2, 0.5, 0.995, 0.999, 1.0], 0.99), ([0.1, 0.3, 0.4], 0.99),
              ([0.99, 0.991, 0.5], 0.99), ([1.0], 0.99), ([0.3, 0.6, 0.2, 0.7], 0.5),
              ([0.0, 0.0, 0.95, 0.2, 0.97], 0.9)]

@@ -20,10 +20,9 @@ def _conv_macs(model: nn.Module, c_in: int, size: int) -> int:
           "a function separable_macs(c_in, c_out, k, size) that returns the multiply-adds "
           "of a depthwise-separable k×k layer (no biases) with a size×size output",
           "equal to the count of the two nn.Conv2d layers themselves, on five layers "
-          "the chapter did not use.")
+          "the chapter did not use.",
+          function="separable_macs")
 def _check_16_1(answer: object) -> str | None:
-    if not callable(answer):
-        return "hand in the function itself: check('16.1', separable_macs)."
     for c_in, c_out, k, size in [(32, 64, 3, 28), (48, 48, 5, 7), (16, 96, 3, 56),
                                  (3, 8, 7, 10), (128, 32, 3, 14)]:
         got = call(answer, c_in, c_out, k, size)
@@ -60,10 +59,9 @@ def _se_cost(channels: int, squeeze: int, size: int) -> tuple[int, int]:
           "multiply-adds) of an SE gate on a size×size map, counted as layer_counts does "
           "(a bias add is one operation)",
           "equal to shapes.layer_counts on models.SqueezeExcitation for four gates the "
-          "chapter did not use.")
+          "chapter did not use.",
+          function="se_cost")
 def _check_16_2(answer: object) -> str | None:
-    if not callable(answer):
-        return "hand in the function itself: check('16.2', se_cost)."
     for channels, squeeze, size in [(96, 24, 28), (240, 60, 14), (64, 16, 56), (32, 8, 7)]:
         got = call(answer, channels, squeeze, size)
         if got is None:
@@ -93,10 +91,9 @@ def _check_16_2(answer: object) -> str | None:
           "probability p, divides the others by 1 - p in training, and returns x in eval",
           "eval mode returns x; in training each image is all 0 or all 1/(1 - p), the "
           "share zeroed is within 4.5 standard errors of p on 20,000 images for p = 0.2 "
-          "and 0.5, and the mean stays within 4.5 standard errors of the input's.")
+          "and 0.5, and the mean stays within 4.5 standard errors of the input's.",
+          function="stochastic_depth")
 def _check_16_3(answer: object) -> str | None:
-    if not callable(answer):
-        return "hand in the function itself: check('16.3', stochastic_depth)."
     x = torch.rand(6, 3, 4, 4)
     out = call(answer, x.clone(), 0.3, False)
     if not isinstance(out, torch.Tensor) or not torch.equal(out, x):

@@ -37,6 +37,7 @@ class Exercise:
     answer: str
     checker: Callable[[object], str | None]
     passed: str
+    function: str | None = None  # the name of the function the reader hands in, if any
 
 
 @dataclass(frozen=True)
@@ -69,12 +70,14 @@ class Feedback:
 _REGISTRY: dict[str, Exercise] = {}
 
 
-def exercise(key: str, title: str, answer: str, passed: str
+def exercise(key: str, title: str, answer: str, passed: str, function: str | None = None
              ) -> Callable[[Callable[[object], str | None]], Callable[[object], str | None]]:
     """Register the decorated function as the checker of exercise ``key``.
 
     ``answer`` says what the reader hands in (shown when it has the wrong kind);
-    ``passed`` is the message for a right answer (what was checked, with tolerances).
+    ``passed`` is the message for a right answer (what was checked, with tolerances);
+    ``function`` names the function the reader hands in, when the answer is one: anything
+    else is refused before the checker runs.
     """
 
     for name, value in (("key", key), ("title", title), ("answer", answer), ("passed", passed)):
@@ -83,7 +86,7 @@ def exercise(key: str, title: str, answer: str, passed: str
     def register(checker: Callable[[object], str | None]) -> Callable[[object], str | None]:
         if key in _REGISTRY:
             raise ValueError(f"exercise {key!r} is registered twice.")
-        _REGISTRY[key] = Exercise(key, title, answer, checker, passed)
+        _REGISTRY[key] = Exercise(key, title, answer, checker, passed, function)
         return checker
 
     return register
@@ -131,6 +134,8 @@ def check(key: str, answer: object) -> Feedback:
     try:
         if isinstance(filled(answer), type(None)):
             problem = f"the answer is None; hand in {ex.answer}."
+        elif ex.function is not None and not callable(answer):
+            problem = f"hand in the function itself: check('{key}', {ex.function})."
         else:
             problem = ex.checker(answer)
     except NotFilledIn:
